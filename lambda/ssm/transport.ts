@@ -1,0 +1,114 @@
+import WebSocket from 'ws';
+import { ConnectError } from './errors';
+
+/** How long a websocket may take to open; the token is short-lived, so this is short too. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+export interface ConnectionHandlers {
+  binary(data: Buffer): void;
+  /** The socket closed for whatever reason (normal or not). */
+  closed(code: number, reason: string): void;
+  /** A pong came back: the path to the gateway is alive. */
+  alive?(): void;
+}
+
+/** The only code that touches `ws`: one websocket to the gateway, binary frames in and out. */
+export class DataChannelConnection {
+  private closedOnce = false;
+
+  private constructor(
+    private readonly socket: WebSocket,
+    private readonly handlers: ConnectionHandlers,
+  ) {
+    socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+      if (!isBinary) return; // the data channel speaks binary only after the open frame
+      this.handlers.binary(toBuffer(data));
+    });
+    socket.on('pong', () => this.handlers.alive?.());
+    socket.on('close', (code: number, reason: Buffer) => this.notifyClosed(code, reason.toString('utf8')));
+    socket.on('error', () => {
+      // 'close' always follows 'error' in ws; handle the end there, once.
+    });
+  }
+
+  /** Dials `url` exactly as given (no subprotocol, no extra headers) and waits until it is open. */
+  static open(
+    url: string,
+    handlers: ConnectionHandlers,
+    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<DataChannelConnection> {
+    const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      const fail = (err: Error): void => {
+        cleanup();
+        socket.terminate();
+        reject(new ConnectError(`could not open the data channel websocket: ${err.message}`, { cause: err }));
+      };
+      const onError = (err: Error): void => fail(err);
+      const onAbort = (): void => fail(new Error('aborted'));
+      const onUnexpected = (_req: unknown, res: { statusCode?: number }): void =>
+        fail(new Error(`gateway answered HTTP ${res.statusCode ?? '?'}`));
+      const onOpen = (): void => {
+        cleanup();
+        resolve(new DataChannelConnection(socket, handlers));
+      };
+      const cleanup = (): void => {
+        socket.off('open', onOpen);
+        socket.off('error', onError);
+        socket.off('unexpected-response', onUnexpected);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      socket.once('open', onOpen);
+      socket.once('error', onError);
+      socket.once('unexpected-response', onUnexpected);
+      if (options.signal?.aborted) onAbort();
+      else options.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  sendText(text: string): void {
+    if (this.isOpen) this.socket.send(text, { binary: false });
+  }
+
+  sendBinary(frame: Buffer): void {
+    if (this.isOpen) this.socket.send(frame, { binary: true });
+  }
+
+  ping(): void {
+    if (this.isOpen) this.socket.ping();
+  }
+
+  /** Bytes queued in the socket but not yet written; used for flow control. */
+  get bufferedBytes(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  close(): void {
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) {
+      this.socket.close(1000);
+      // A peer that never answers the close handshake must not keep us waiting.
+      setTimeout(() => this.socket.terminate(), 1000).unref();
+    }
+  }
+
+  terminate(): void {
+    this.socket.terminate();
+  }
+
+  private notifyClosed(code: number, reason: string): void {
+    if (this.closedOnce) return;
+    this.closedOnce = true;
+    this.handlers.closed(code, reason);
+  }
+}
+
+function toBuffer(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
