@@ -229,11 +229,18 @@ export function parseAcknowledgeContent(payload: Buffer): AcknowledgeContent {
     throw new SsmProtocolError('SSM_ERR_BAD_PAYLOAD', 'acknowledge without a sequence number');
   }
   return {
-    AcknowledgedMessageType: String(parsed.AcknowledgedMessageType ?? ''),
-    AcknowledgedMessageId: String(parsed.AcknowledgedMessageId ?? ''),
+    AcknowledgedMessageType: textField(parsed.AcknowledgedMessageType),
+    AcknowledgedMessageId: textField(parsed.AcknowledgedMessageId),
     AcknowledgedMessageSequenceNumber: sequenceNumber,
     IsSequentialMessage: parsed.IsSequentialMessage !== false,
   };
+}
+
+/** String(value) throws a TypeError for objects such as {"toString":null}; only primitives are text. */
+function textField(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : '';
 }
 
 export function parseJsonObject(payload: Buffer, what: string): Record<string, unknown> {

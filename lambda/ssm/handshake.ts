@@ -25,6 +25,13 @@ export interface KmsEncryptionParameters {
   readonly Challenge?: string;
 }
 
+/** String(value) throws a TypeError for objects such as {"toString":null}; only primitives are text. */
+function textField(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : '';
+}
+
 export function parseHandshakeRequest(payload: Buffer): HandshakeRequest {
   const parsed = parseJsonObject(payload, 'HandshakeRequest');
   const actions = parsed.RequestedClientActions;
@@ -32,14 +39,14 @@ export function parseHandshakeRequest(payload: Buffer): HandshakeRequest {
     throw new SsmProtocolError('SSM_ERR_BAD_PAYLOAD', 'HandshakeRequest has no RequestedClientActions');
   }
   return {
-    AgentVersion: String(parsed.AgentVersion ?? ''),
+    AgentVersion: textField(parsed.AgentVersion),
     RequestedClientActions: actions.map((action: unknown) => {
       if (action === null || typeof action !== 'object') {
         throw new SsmProtocolError('SSM_ERR_BAD_PAYLOAD', 'HandshakeRequest action is not an object');
       }
       const { ActionType, ActionParameters } = action as Record<string, unknown>;
       return {
-        ActionType: String(ActionType ?? ''),
+        ActionType: textField(ActionType),
         ActionParameters:
           ActionParameters && typeof ActionParameters === 'object'
             ? (ActionParameters as Record<string, unknown>)
