@@ -1,0 +1,27 @@
+import { GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { KMS_DATA_KEY_BYTES } from '../ssm/constants';
+import type { DataKeyProvider } from '../ssm/types';
+
+export const ENCRYPTION_CONTEXT_SESSION_ID = 'aws:ssm:SessionId';
+export const ENCRYPTION_CONTEXT_TARGET_ID = 'aws:ssm:TargetId';
+
+/**
+ * GenerateDataKey exactly as the session-manager-plugin asks for it: 64 bytes, no KeySpec, and the
+ * encryption context the agent will use to decrypt (any other context makes its Decrypt fail).
+ */
+export function kmsDataKeyProvider(kms: KMSClient, targetId: string): DataKeyProvider {
+  return async ({ keyId, sessionId }) => {
+    const response = await kms.send(
+      new GenerateDataKeyCommand({
+        KeyId: keyId,
+        NumberOfBytes: KMS_DATA_KEY_BYTES,
+        EncryptionContext: {
+          [ENCRYPTION_CONTEXT_SESSION_ID]: sessionId,
+          [ENCRYPTION_CONTEXT_TARGET_ID]: targetId,
+        },
+      }),
+    );
+    if (!response.Plaintext || !response.CiphertextBlob) throw new Error('GenerateDataKey returned no key');
+    return { plaintext: response.Plaintext, ciphertextBlob: response.CiphertextBlob };
+  };
+}

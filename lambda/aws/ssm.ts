@@ -1,0 +1,21 @@
+import { ResumeSessionCommand, type SSMClient, TerminateSessionCommand } from '@aws-sdk/client-ssm';
+import type { ResumeSession } from '../ssm/types';
+
+/** ssm:ResumeSession: a fresh token for a dropped data channel. A missing token means the session is gone. */
+export function ssmResumeSession(ssm: SSMClient): ResumeSession {
+  return async (sessionId) => {
+    const response = await ssm.send(new ResumeSessionCommand({ SessionId: sessionId }));
+    if (!response.TokenValue) throw new Error(`session ${sessionId} can no longer be resumed`);
+    return {
+      tokenValue: response.TokenValue,
+      ...(response.StreamUrl ? { streamUrl: response.StreamUrl } : {}),
+    };
+  };
+}
+
+/** ssm:TerminateSession, so that an abandoned session does not hold one of the container's exec slots. */
+export function ssmTerminateSession(ssm: SSMClient): (sessionId: string) => Promise<void> {
+  return async (sessionId) => {
+    await ssm.send(new TerminateSessionCommand({ SessionId: sessionId }));
+  };
+}

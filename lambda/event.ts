@@ -1,0 +1,239 @@
+import { ExecEnv, type ExecEvent } from './contract';
+import { InvalidInput } from './errors';
+
+export const MAX_COMMAND_CHARS = 16_384;
+export const MAX_STDIN_BYTES = 65_536;
+export const MAX_TIMEOUT_SECONDS = 900;
+export const DEFAULT_TIMEOUT_SECONDS = 300;
+export const DEFAULT_OUTPUT_LIMIT_BYTES = 200_000;
+/** Above this the result could not fit Step Functions' 256 KiB state limit once JSON-escaped. */
+export const MAX_OUTPUT_LIMIT_BYTES = 240_000;
+export const MIN_OUTPUT_LIMIT_BYTES = 256;
+const MAX_ID_CHARS = 256;
+const MAX_TASK_TOKEN_CHARS = 1024;
+
+const NAME_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
+const CLUSTER_ARN_PATTERN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/([A-Za-z0-9_-]{1,255})$/;
+const SERVICE_ARN_PATTERN =
+  /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/(?:[A-Za-z0-9_-]{1,255}\/)?([A-Za-z0-9_-]{1,255})$/;
+const TASK_ID_PATTERN = /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const TASK_ARN_PATTERN =
+  /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task\/(?:[A-Za-z0-9_-]{1,255}\/)?([0-9a-f]{32}|[0-9a-f-]{36})$/;
+const PRINTABLE_PATTERN = /^[\x21-\x7e]+$/;
+
+/** A validated event with every default applied. */
+export interface ExecRequest {
+  readonly command: string;
+  /** As given (name or ARN). */
+  readonly cluster: string;
+  readonly target:
+    | { readonly kind: 'task'; readonly task: string }
+    | { readonly kind: 'service'; readonly service: string };
+  readonly container?: string;
+  readonly shell: boolean;
+  readonly tty: boolean;
+  readonly stdin?: string;
+  readonly timeoutSeconds: number;
+  readonly outputLimitBytes: number;
+  readonly stripAnsi: boolean;
+  readonly failOnNonZeroExit: boolean;
+  readonly idempotencyKey?: string;
+  readonly taskToken?: string;
+  readonly executionName?: string;
+}
+
+export interface EventDefaults {
+  readonly cluster?: string;
+  readonly service?: string;
+  readonly container?: string;
+  /** Cluster names or ARNs the runner may target; empty = any. */
+  readonly allowedClusters?: readonly string[];
+}
+
+export function defaultsFromEnv(env: NodeJS.ProcessEnv = process.env): EventDefaults {
+  const nonEmpty = (value: string | undefined): string | undefined =>
+    value?.trim() ? value.trim() : undefined;
+  const allowed = (env[ExecEnv.AllowedClusters] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  const cluster = nonEmpty(env[ExecEnv.DefaultCluster]);
+  const service = nonEmpty(env[ExecEnv.DefaultService]);
+  const container = nonEmpty(env[ExecEnv.DefaultContainer]);
+  return {
+    ...(cluster ? { cluster } : {}),
+    ...(service ? { service } : {}),
+    ...(container ? { container } : {}),
+    allowedClusters: allowed,
+  };
+}
+
+const KNOWN_FIELDS: ReadonlySet<keyof ExecEvent> = new Set<keyof ExecEvent>([
+  'command',
+  'cluster',
+  'task',
+  'service',
+  'container',
+  'shell',
+  'tty',
+  'stdin',
+  'timeoutSeconds',
+  'outputLimitBytes',
+  'stripAnsi',
+  'failOnNonZeroExit',
+  'idempotencyKey',
+  'taskToken',
+  'executionName',
+]);
+
+/** Validates an event and applies the defaults; throws InvalidInput naming the field and the rule. */
+export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): ExecRequest {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidInput('the event must be a JSON object with at least "command"');
+  }
+  const event = input as Record<string, unknown>;
+  const unknown = Object.keys(event).filter((key) => !KNOWN_FIELDS.has(key as keyof ExecEvent));
+  if (unknown.length > 0) {
+    throw new InvalidInput(
+      `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}; allowed: ${[...KNOWN_FIELDS].join(', ')}`,
+    );
+  }
+
+  const command = requiredString(event, 'command', MAX_COMMAND_CHARS);
+  if (command.trim() === '') throw new InvalidInput('"command" must not be blank');
+
+  const cluster = optionalString(event, 'cluster', 2048) ?? defaults.cluster;
+  if (cluster === undefined) {
+    throw new InvalidInput('"cluster" is required (no default cluster is configured for this function)');
+  }
+  if (!NAME_PATTERN.test(cluster) && !CLUSTER_ARN_PATTERN.test(cluster)) {
+    throw new InvalidInput(
+      `"cluster" must be a cluster name ([A-Za-z0-9_-], 1-255) or a cluster ARN, got "${cluster}"`,
+    );
+  }
+  const allowed = defaults.allowedClusters ?? [];
+  if (allowed.length > 0 && !allowed.some((entry) => clusterName(entry) === clusterName(cluster))) {
+    throw new InvalidInput(
+      `"cluster" ${cluster} is not one this runner may use (allowed: ${allowed.join(', ')})`,
+    );
+  }
+
+  const task = optionalString(event, 'task', 2048);
+  const service = optionalString(event, 'service', 2048);
+  if (task !== undefined && service !== undefined) {
+    throw new InvalidInput('give exactly one of "task" and "service", not both');
+  }
+  if (task !== undefined && !TASK_ID_PATTERN.test(task) && !TASK_ARN_PATTERN.test(task)) {
+    throw new InvalidInput(`"task" must be a task id (32 hex characters) or a task ARN, got "${task}"`);
+  }
+  if (service !== undefined && !NAME_PATTERN.test(service) && !SERVICE_ARN_PATTERN.test(service)) {
+    throw new InvalidInput(
+      `"service" must be a service name ([A-Za-z0-9_-], 1-255) or ARN, got "${service}"`,
+    );
+  }
+  const chosenService = service ?? (task === undefined ? defaults.service : undefined);
+  if (task === undefined && chosenService === undefined) {
+    throw new InvalidInput('one of "task" or "service" is required (no default service is configured)');
+  }
+
+  const container = optionalString(event, 'container', 255) ?? defaults.container;
+  if (container !== undefined && !NAME_PATTERN.test(container)) {
+    throw new InvalidInput(`"container" must be a container name ([A-Za-z0-9_-], 1-255), got "${container}"`);
+  }
+
+  const shell = optionalBoolean(event, 'shell') ?? true;
+  const stdin = optionalString(event, 'stdin', MAX_STDIN_BYTES, true);
+  if (stdin !== undefined) {
+    if (!shell) throw new InvalidInput('"stdin" needs "shell": true (raw commands get no stdin)');
+    if (Buffer.byteLength(stdin, 'utf8') > MAX_STDIN_BYTES) {
+      throw new InvalidInput(`"stdin" must be at most ${MAX_STDIN_BYTES} bytes of UTF-8`);
+    }
+  }
+  if (command.includes('\0') || stdin?.includes('\0')) {
+    throw new InvalidInput(
+      '"command" and "stdin" cannot contain NUL characters (they travel as process arguments)',
+    );
+  }
+
+  const idempotencyKey = optionalString(event, 'idempotencyKey', MAX_ID_CHARS);
+  if (idempotencyKey !== undefined && !PRINTABLE_PATTERN.test(idempotencyKey)) {
+    throw new InvalidInput('"idempotencyKey" must be printable ASCII without spaces');
+  }
+  const taskToken = optionalString(event, 'taskToken', MAX_TASK_TOKEN_CHARS);
+  const executionName = optionalString(event, 'executionName', MAX_ID_CHARS);
+
+  return {
+    command,
+    cluster,
+    target:
+      task !== undefined ? { kind: 'task', task } : { kind: 'service', service: chosenService as string },
+    ...(container !== undefined ? { container } : {}),
+    shell,
+    tty: optionalBoolean(event, 'tty') ?? false,
+    ...(stdin !== undefined ? { stdin } : {}),
+    timeoutSeconds:
+      optionalInteger(event, 'timeoutSeconds', 1, MAX_TIMEOUT_SECONDS) ?? DEFAULT_TIMEOUT_SECONDS,
+    outputLimitBytes:
+      optionalInteger(event, 'outputLimitBytes', MIN_OUTPUT_LIMIT_BYTES, MAX_OUTPUT_LIMIT_BYTES) ??
+      DEFAULT_OUTPUT_LIMIT_BYTES,
+    stripAnsi: optionalBoolean(event, 'stripAnsi') ?? true,
+    failOnNonZeroExit: optionalBoolean(event, 'failOnNonZeroExit') ?? true,
+    ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    ...(taskToken !== undefined ? { taskToken } : {}),
+    ...(executionName !== undefined ? { executionName } : {}),
+  };
+}
+
+/** The short name of a cluster given by name or ARN. */
+export function clusterName(cluster: string): string {
+  return CLUSTER_ARN_PATTERN.exec(cluster)?.[1] ?? cluster;
+}
+
+function requiredString(event: Record<string, unknown>, field: string, maxChars: number): string {
+  const value = optionalString(event, field, maxChars);
+  if (value === undefined) throw new InvalidInput(`"${field}" is required`);
+  return value;
+}
+
+function optionalString(
+  event: Record<string, unknown>,
+  field: string,
+  maxChars: number,
+  allowEmpty = false,
+): string | undefined {
+  const value = event[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string')
+    throw new InvalidInput(`"${field}" must be a string, got ${describe(value)}`);
+  if (!allowEmpty && value === '') throw new InvalidInput(`"${field}" must not be empty`);
+  if (value.length > maxChars) throw new InvalidInput(`"${field}" must be at most ${maxChars} characters`);
+  return value;
+}
+
+function optionalBoolean(event: Record<string, unknown>, field: string): boolean | undefined {
+  const value = event[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean')
+    throw new InvalidInput(`"${field}" must be true or false, got ${describe(value)}`);
+  return value;
+}
+
+function optionalInteger(
+  event: Record<string, unknown>,
+  field: string,
+  min: number,
+  max: number,
+): number | undefined {
+  const value = event[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidInput(`"${field}" must be a whole number from ${min} to ${max}, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}"`;
+  if (Array.isArray(value)) return 'an array';
+  return value === null ? 'null' : typeof value === 'object' ? 'an object' : String(value);
+}

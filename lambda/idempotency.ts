@@ -1,0 +1,33 @@
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Context } from 'aws-lambda';
+import type { ExecResult } from './contract';
+import type { ExecRequest } from './event';
+
+/** How long a finished run's result answers repeats of its key. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+export type ExecRunner = (request: ExecRequest) => Promise<ExecResult>;
+
+/**
+ * Runs `run` at most once per `idempotencyKey`: a repeat (client retry, Step Functions retry,
+ * duplicate schedule delivery) gets the stored result. Reusing a key for a different command or
+ * target is an error (payload validation), not a silent replay. Failed runs are not stored.
+ */
+export function idempotentRunner(
+  persistenceStore: BasePersistenceLayer,
+  run: ExecRunner,
+): (request: ExecRequest, context: Context) => Promise<ExecResult> {
+  const config = new IdempotencyConfig({
+    eventKeyJmesPath: 'idempotencyKey',
+    payloadValidationJmesPath: '[command, cluster, target, container, stdin]',
+    expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
+    throwOnNoIdempotencyKey: true,
+  });
+  const once = makeIdempotent(run, { persistenceStore, config });
+  return (request, context) => {
+    // Lets a run that died with its Lambda be retried once its in-progress lock expires.
+    config.registerLambdaContext(context);
+    return once(request);
+  };
+}

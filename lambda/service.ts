@@ -1,0 +1,253 @@
+import type { AwsClients } from './aws/clients';
+import { executeCommand } from './aws/execute';
+import { kmsDataKeyProvider } from './aws/kms';
+import { S3OverflowSink } from './aws/s3-sink';
+import { ssmResumeSession, ssmTerminateSession } from './aws/ssm';
+import { type ResolvedTarget, resolveTarget, ssmTargetId } from './aws/target';
+import type { ExecResult } from './contract';
+import { CommandTimedOut, ExecError, ExecuteCommandDenied, NonZeroExit, SessionFailed } from './errors';
+import type { ExecRequest } from './event';
+import { failureMessage, fitResult } from './result';
+import { buildCommand } from './ssm/command';
+import { HandshakeError, SessionError, SessionTimeoutError } from './ssm/errors';
+import { type RunResult, runSession } from './ssm/run';
+import type { SessionLogger } from './ssm/types';
+
+/** Time kept back from the Lambda's remaining time to stop the session and return a result. */
+export const LAMBDA_SAFETY_MARGIN_MS = 15_000;
+/** The shortest deadline worth starting a session with. */
+export const MIN_SESSION_TIME_MS = 2_000;
+/** ExecuteCommand retries stop early enough to leave the command at least this much time. */
+export const MIN_COMMAND_TIME_MS = 5_000;
+export const TERMINAL_SIZE = { cols: 200, rows: 50 } as const;
+
+export interface ExecServiceConfig {
+  readonly outputBucket?: string;
+  readonly outputPrefix?: string;
+}
+
+export interface ExecServiceDeps {
+  readonly clients: AwsClients;
+  readonly logger: SessionLogger;
+  readonly config: ExecServiceConfig;
+}
+
+export interface InvocationClock {
+  /** Milliseconds the Lambda has left (context.getRemainingTimeInMillis). */
+  remainingMs(): number;
+}
+
+/** Resolves the target, starts ECS Exec, runs the session and shapes a Step Functions-safe result. */
+export async function runExec(
+  request: ExecRequest,
+  deps: ExecServiceDeps,
+  clock: InvocationClock,
+): Promise<ExecResult> {
+  const started = Date.now();
+  const startedAt = new Date(started).toISOString();
+  const budgetMs = Math.min(request.timeoutSeconds * 1000, clock.remainingMs() - LAMBDA_SAFETY_MARGIN_MS);
+  if (budgetMs < MIN_SESSION_TIME_MS) {
+    throw new CommandTimedOut(
+      `only ${Math.max(0, budgetMs)} ms would be left for the command; raise the Lambda timeout or lower timeoutSeconds`,
+    );
+  }
+  const deadline = started + budgetMs;
+  const { clients, logger, config } = deps;
+
+  const target = await resolveTarget(clients.ecs, request);
+  logger.info('target resolved', {
+    cluster: target.clusterName,
+    taskArn: target.taskArn,
+    container: target.container,
+    encrypted: target.kmsKeyId !== undefined,
+  });
+
+  const prepared = buildCommand(request.command, {
+    shell: request.shell,
+    tty: request.tty,
+    ...(request.stdin !== undefined ? { stdin: request.stdin } : {}),
+    terminalSize: TERMINAL_SIZE,
+  });
+  const endpoint = await executeCommand(
+    clients.ecs,
+    {
+      cluster: target.clusterArn,
+      task: target.taskArn,
+      container: target.container,
+      command: prepared.command,
+    },
+    {
+      retryUntilMs: deadline - MIN_COMMAND_TIME_MS,
+      onRetry: (attempt, reason, delayMs) =>
+        logger.warn('ExecuteCommand not ready, retrying', { attempt, reason, delayMs: Math.round(delayMs) }),
+    },
+  );
+  logger.info('session started', {
+    sessionId: endpoint.sessionId,
+    taskArn: target.taskArn,
+    container: target.container,
+  });
+
+  const overflow =
+    config.outputBucket !== undefined
+      ? new S3OverflowSink(
+          clients.s3,
+          {
+            bucket: config.outputBucket,
+            key: outputKey(config.outputPrefix, target, endpoint.sessionId, started),
+          },
+          request.outputLimitBytes,
+        )
+      : undefined;
+
+  const identity = {
+    cluster: target.clusterName,
+    taskArn: target.taskArn,
+    container: target.container,
+    sessionId: endpoint.sessionId,
+  };
+
+  let run: RunResult;
+  try {
+    run = await runSession(endpoint, {
+      marker: prepared.marker,
+      normalizeNewlines: true,
+      stripAnsi: request.stripAnsi,
+      outputLimitBytes: request.outputLimitBytes,
+      ...(overflow ? { sink: overflow } : {}),
+      timeoutMs: Math.max(MIN_SESSION_TIME_MS, deadline - Date.now()),
+      terminalSize: TERMINAL_SIZE,
+      dataKeyProvider: kmsDataKeyProvider(clients.kms, ssmTargetId(target)),
+      resume: ssmResumeSession(clients.ssm),
+      terminate: ssmTerminateSession(clients.ssm),
+      logger,
+    });
+  } catch (err) {
+    const outputS3Uri = await settleUpload(overflow, logger);
+    throw mapSessionError(err, { ...identity, ...(outputS3Uri ? { outputS3Uri } : {}) });
+  }
+
+  let outputS3Uri = await settleUpload(overflow, logger);
+  let result: ExecResult = fitResult({
+    exitCode: run.exitCode,
+    output: run.output,
+    outputBytes: run.outputBytes,
+    truncated: run.truncated,
+    ...(outputS3Uri ? { outputS3Uri } : {}),
+    ...identity,
+    startedAt,
+    durationMs: Date.now() - started,
+  });
+  if (result.truncated && outputS3Uri === undefined && overflow !== undefined) {
+    // Shortened only to fit the JSON limit (escaping); the full output still goes to S3.
+    outputS3Uri = await settleUpload(overflow, logger, true);
+    if (outputS3Uri) result = { ...result, outputS3Uri };
+  }
+  logger.info('session finished', {
+    ...identity,
+    exitCode: run.exitCode,
+    outputBytes: run.outputBytes,
+    truncated: result.truncated,
+    durationMs: result.durationMs,
+    reconnects: run.reconnects,
+    encrypted: run.encrypted,
+  });
+
+  if (request.shell && run.exitCode === null) {
+    throw new SessionFailed(
+      failureMessage(
+        'the command ended without reporting its exit status (the shell was killed or the session was cut short)',
+        { ...identity, ...(outputS3Uri ? { outputS3Uri } : {}) },
+        run.output,
+      ),
+    );
+  }
+  if (request.failOnNonZeroExit && run.exitCode !== null && run.exitCode !== 0) {
+    throw new NonZeroExit(
+      failureMessage(
+        `the command exited with code ${run.exitCode}`,
+        {
+          exitCode: run.exitCode,
+          ...identity,
+          outputBytes: run.outputBytes,
+          ...(outputS3Uri ? { outputS3Uri } : {}),
+        },
+        run.output,
+      ),
+      { exitCode: run.exitCode },
+    );
+  }
+  return result;
+}
+
+function outputKey(
+  prefix: string | undefined,
+  target: ResolvedTarget,
+  sessionId: string,
+  startedMs: number,
+): string {
+  const day = new Date(startedMs).toISOString().slice(0, 10);
+  return `${prefix ?? ''}${day}/${target.clusterName}/${target.taskId}/${sessionId}.txt`;
+}
+
+async function settleUpload(
+  sink: S3OverflowSink | undefined,
+  logger: SessionLogger,
+  force = false,
+): Promise<string | undefined> {
+  if (sink === undefined) return undefined;
+  try {
+    return await sink.complete(force);
+  } catch (err) {
+    logger.warn('could not store the full output in S3', {
+      reason: err instanceof Error ? err.message : String(err),
+    });
+    await sink.abort();
+    return undefined;
+  }
+}
+
+/** Library errors → the Lambda's error vocabulary, with the partial output's tail. */
+export function mapSessionError(err: unknown, identity: Record<string, unknown>): Error {
+  if (err instanceof ExecError) return err;
+  if (!(err instanceof SessionError)) {
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    return new SessionFailed(failureMessage(`the session failed: ${message}`, identity), {}, { cause: err });
+  }
+  const details = { ...identity, outputBytes: err.partial.outputBytes };
+  if (err instanceof SessionTimeoutError) {
+    return new CommandTimedOut(
+      failureMessage(
+        err.kind === 'deadline'
+          ? `the command did not finish within ${Math.round(err.afterMs / 1000)} s and was interrupted`
+          : `the session made no progress for ${Math.round(err.afterMs / 1000)} s and was interrupted`,
+        details,
+        err.partial.output,
+      ),
+      {},
+      { cause: err },
+    );
+  }
+  if (err instanceof HandshakeError && err.reason === 'data-key' && isAccessDenied(err.cause)) {
+    return new ExecuteCommandDenied(
+      failureMessage(`KMS denied the session's data key: ${causeMessage(err.cause)}`, details),
+      {},
+      { cause: err },
+    );
+  }
+  return new SessionFailed(
+    failureMessage(`${err.name}: ${err.message}`, details, err.partial.output),
+    {},
+    { cause: err },
+  );
+}
+
+function isAccessDenied(cause: unknown): boolean {
+  return (
+    cause instanceof Error && /AccessDenied|NotAuthorized|KMSInvalidState|Disabled|NotFound/i.test(cause.name)
+  );
+}
+
+function causeMessage(cause: unknown): string {
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+}
