@@ -150,7 +150,7 @@ describe('DataChannelSession receiving output', () => {
   it('drops invalid frames without acking them, so the agent resends them', () => {
     const h = harness();
     const corrupt = output(0, 'hello');
-    corrupt[corrupt.length - 1] ^= 0xff;
+    corrupt.writeUInt8(corrupt.readUInt8(corrupt.length - 1) ^ 0xff, corrupt.length - 1);
     h.session.receive(corrupt);
     h.session.receive(Buffer.from('short'));
     expect(acks(h)).toHaveLength(0);
