@@ -201,6 +201,15 @@ export class DataChannelSession {
     }
   }
 
+  /**
+   * For targets known to have no KMS key (so the agent skips the handshake): lets queued input go
+   * before the first output, for commands that read before they print. Never call it otherwise:
+   * input that reaches the agent during a handshake is dropped, or worse (spec §11.10).
+   */
+  assumeHandshakeSkipped(): void {
+    if (this.handshake === 'unknown' && !this.finished) this.becomeReady('skipped');
+  }
+
   /** Queues keyboard bytes (PayloadType Output); sent once the session is ready. */
   sendInput(bytes: Buffer): void {
     this.enqueueInput(PayloadType.Output, Buffer.from(bytes));
