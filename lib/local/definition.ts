@@ -1,0 +1,280 @@
+/**
+ * Runs a synthesized state machine definition on this machine: resolves the intrinsics of the
+ * template's DefinitionString, then executes it with aws-local-stepfunctions, with every
+ * `lambda:invoke` Task bound to a local function (e.g. the real handler).
+ */
+import { randomUUID } from 'node:crypto';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+
+/** The pseudo parameters a resolved definition uses. */
+export interface LocalAwsEnv {
+  /** @default 'aws' */
+  readonly partition?: string;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+  /** @default '123456789012' */
+  readonly account?: string;
+}
+
+interface TemplateResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+}
+
+/** A synthesized CloudFormation template (what `Template.toJSON()` or cdk.out holds). */
+export interface CfnTemplate {
+  readonly Resources: Record<string, TemplateResource>;
+}
+
+/**
+ * Replaces Ref / Fn::GetAtt / Fn::Join / Fn::Select / Fn::Split with local values: pseudo
+ * parameters from `env`, `Ref X` → "X", `GetAtt X.Arn` → a Lambda-style ARN named X (the
+ * definitions here only take ARNs of functions), other attributes → "X.Attr".
+ */
+export function resolveIntrinsics(value: unknown, env: LocalAwsEnv = {}): unknown {
+  const partition = env.partition ?? 'aws';
+  const region = env.region ?? 'us-east-1';
+  const account = env.account ?? '123456789012';
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': partition,
+    'AWS::Region': region,
+    'AWS::AccountId': account,
+    'AWS::URLSuffix': 'amazonaws.com',
+    'AWS::StackName': 'LocalStack',
+  };
+  const resolve = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(resolve);
+    if (node === null || typeof node !== 'object') return node;
+    const record = node as Record<string, unknown>;
+    const keys = Object.keys(record);
+    if (keys.length === 1) {
+      const key = keys[0] as string;
+      const arg = record[key];
+      switch (key) {
+        case 'Ref':
+          return pseudo[String(arg)] ?? String(arg);
+        case 'Fn::GetAtt': {
+          const [logicalId, attribute] = arg as [string, string];
+          return attribute === 'Arn'
+            ? `arn:${partition}:lambda:${region}:${account}:function:${logicalId}`
+            : `${logicalId}.${attribute}`;
+        }
+        case 'Fn::Join': {
+          const [separator, parts] = arg as [string, unknown[]];
+          return parts.map((part) => String(resolve(part))).join(separator);
+        }
+        case 'Fn::Split': {
+          const [separator, source] = arg as [string, unknown];
+          return String(resolve(source)).split(separator);
+        }
+        case 'Fn::Select': {
+          const [index, list] = arg as [number, unknown];
+          const items = resolve(list);
+          if (!Array.isArray(items)) throw new Error('Fn::Select needs a list');
+          return items[Number(index)];
+        }
+        case 'Fn::Sub':
+          throw new Error('Fn::Sub is not supported in state machine definitions here');
+      }
+    }
+    return Object.fromEntries(keys.map((k) => [k, resolve(record[k])]));
+  };
+  return resolve(value);
+}
+
+/** Logical ids of the template's state machines. */
+export function stateMachineLogicalIds(template: CfnTemplate): string[] {
+  return Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === 'AWS::StepFunctions::StateMachine')
+    .map(([id]) => id);
+}
+
+/**
+ * The resolved definition of one state machine of the template: the only one, or the one whose
+ * logical id starts with `logicalIdPrefix` (e.g. "RunnerRunCommandStateMachine").
+ */
+export function definitionFromTemplate(
+  template: CfnTemplate,
+  logicalIdPrefix?: string,
+  env?: LocalAwsEnv,
+): StateMachineDefinition {
+  const ids = stateMachineLogicalIds(template).filter((id) =>
+    logicalIdPrefix === undefined ? true : id.startsWith(logicalIdPrefix),
+  );
+  if (ids.length !== 1) {
+    throw new Error(
+      `expected one state machine${logicalIdPrefix ? ` with a logical id starting "${logicalIdPrefix}"` : ''}, found ${ids.length}: ${stateMachineLogicalIds(template).join(', ')}`,
+    );
+  }
+  const resource = template.Resources[ids[0] as string] as TemplateResource;
+  const text = resolveIntrinsics(resource.Properties?.DefinitionString, env);
+  if (typeof text !== 'string') throw new Error(`state machine ${ids[0]} has no DefinitionString`);
+  return JSON.parse(text) as StateMachineDefinition;
+}
+
+/** Names of the Task states (at any depth) whose resource is the Lambda invoke integration. */
+export function lambdaInvokeStateNames(definition: unknown): string[] {
+  const names: string[] = [];
+  const visit = (machine: unknown): void => {
+    if (machine === null || typeof machine !== 'object') return;
+    const states = (machine as { States?: Record<string, unknown> }).States ?? {};
+    for (const [name, state] of Object.entries(states)) {
+      if (state === null || typeof state !== 'object') continue;
+      const s = state as Record<string, unknown>;
+      if (
+        s.Type === 'Task' &&
+        typeof s.Resource === 'string' &&
+        /:states:::lambda:invoke$/.test(s.Resource)
+      ) {
+        names.push(name);
+      }
+      visit(s.ItemProcessor);
+      visit(s.Iterator);
+      if (Array.isArray(s.Branches)) s.Branches.forEach(visit);
+    }
+  };
+  visit(definition);
+  return names;
+}
+
+type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Calls the function `functionArn` with `payload` and returns its result, or throws its error. */
+export type LocalLambdaInvoker = (functionArn: string, payload: unknown) => Promise<unknown>;
+
+export interface RunLocallyOptions {
+  /** `$$.Execution.Name`. @default 'local-<uuid>' */
+  readonly executionName?: string;
+  /** Overrides for other Task states (e.g. aws-sdk integrations), by state name. */
+  readonly taskOverrides?: Readonly<Record<string, (input: JsonValue) => Promise<JsonValue> | JsonValue>>;
+  /** Wait between retries, instead of the definition's back-off. @default 0 */
+  readonly retryIntervalMs?: number;
+}
+
+export type LocalExecutionResult =
+  | { readonly status: 'SUCCEEDED'; readonly output: unknown; readonly retries: readonly LocalRetry[] }
+  | {
+      readonly status: 'FAILED';
+      readonly error: string;
+      readonly cause: string;
+      readonly retries: readonly LocalRetry[];
+    };
+
+/** One retry the execution made: which state, after which error. */
+export interface LocalRetry {
+  readonly state: string;
+  readonly error: string;
+}
+
+/**
+ * Runs `definition` with `input`. Each `lambda:invoke` Task calls `invokeLambda` with the
+ * FunctionName and Payload the state resolved; its result becomes the integration's
+ * `{StatusCode, Payload}` envelope, and its error becomes what Step Functions reports for a
+ * Lambda error: the error's name, and `{"errorType","errorMessage","trace"}` as the cause.
+ */
+export async function runStateMachineLocally(
+  definition: StateMachineDefinition,
+  input: unknown,
+  invokeLambda: LocalLambdaInvoker,
+  options: RunLocallyOptions = {},
+): Promise<LocalExecutionResult> {
+  installPromiseWithResolvers();
+  const lambdaStates = lambdaInvokeStateNames(definition);
+  const handlers: Record<string, (input: JsonValue) => Promise<JsonValue> | JsonValue> = {};
+  for (const name of lambdaStates) {
+    handlers[name] = async (stateInput: JsonValue) => {
+      const { FunctionName, Payload } = (stateInput ?? {}) as { FunctionName?: unknown; Payload?: unknown };
+      try {
+        const result = await invokeLambda(String(FunctionName), Payload);
+        // Through JSON, as over the wire: undefined fields vanish, dates become strings.
+        const payload = result === undefined ? null : (JSON.parse(JSON.stringify(result)) as JsonValue);
+        return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: payload };
+      } catch (err) {
+        throw lambdaFunctionError(err);
+      }
+    };
+  }
+  Object.assign(handlers, options.taskOverrides ?? {});
+  const retryIntervals: Record<string, number> = {};
+  for (const name of retryingStateNames(definition)) retryIntervals[name] = options.retryIntervalMs ?? 0;
+
+  const machine = new StateMachine(definition);
+  const executionName = options.executionName ?? `local-${randomUUID()}`;
+  const execution = machine.run(input as JsonValue, {
+    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: retryIntervals },
+    context: {
+      Execution: {
+        Name: executionName,
+        Id: `arn:aws:states:us-east-1:123456789012:execution:local:${executionName}`,
+      },
+    },
+  });
+  const retries: LocalRetry[] = [];
+  const lastError = new Map<string, string>();
+  const collect = (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateFailed') lastError.set(event.state.name, event.Error);
+      if (event.type === 'StateRetried') {
+        retries.push({ state: event.state.name, error: lastError.get(event.state.name) ?? 'unknown' });
+      }
+    }
+  })();
+  try {
+    const output = await execution.result;
+    await collect.catch(() => undefined);
+    return { status: 'SUCCEEDED', output, retries };
+  } catch (err) {
+    await collect.catch(() => undefined);
+    const failure = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+    return {
+      status: 'FAILED',
+      error: failure instanceof Error ? failure.name : 'Unknown',
+      cause: failure instanceof Error ? failure.message : String(failure),
+      retries,
+    };
+  }
+}
+
+/** Names of the states with a Retry field, at any depth (for the retry-interval override). */
+function retryingStateNames(definition: unknown): string[] {
+  const names: string[] = [];
+  const visit = (machine: unknown): void => {
+    if (machine === null || typeof machine !== 'object') return;
+    const states = (machine as { States?: Record<string, unknown> }).States ?? {};
+    for (const [name, state] of Object.entries(states)) {
+      if (state === null || typeof state !== 'object') continue;
+      const s = state as Record<string, unknown>;
+      if (s.Retry !== undefined) names.push(name);
+      visit(s.ItemProcessor);
+      visit(s.Iterator);
+      if (Array.isArray(s.Branches)) s.Branches.forEach(visit);
+    }
+  };
+  visit(definition);
+  return names;
+}
+
+/** What Step Functions sees when a Lambda function throws: the error type, and the runtime's JSON as the cause. */
+function lambdaFunctionError(err: unknown): Error {
+  const name = err instanceof Error ? err.name : 'Error';
+  const message = err instanceof Error ? err.message : String(err);
+  const error = new Error(JSON.stringify({ errorType: name, errorMessage: message, trace: [] }));
+  error.name = name;
+  return error;
+}
+
+/** aws-local-stepfunctions 3 calls Promise.withResolvers, which Node 20 lacks (Node >= 22 has it). */
+function installPromiseWithResolvers(): void {
+  type Resolvers = { promise: Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void };
+  const promiseStatic = Promise as unknown as { withResolvers?: () => Resolvers };
+  if (typeof promiseStatic.withResolvers === 'function') return;
+  promiseStatic.withResolvers = (): Resolvers => {
+    let resolve: (v: unknown) => void = () => undefined;
+    let reject: (e: unknown) => void = () => undefined;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  };
+}

@@ -1,0 +1,108 @@
+import { Arn, ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type { EcsExecRunner } from './ecs-exec-runner';
+import type { EcsExecRunnerProps } from './ecs-exec-runner-props';
+import { FanOutStates, fanOutRunArns } from './fan-out-workflow';
+import { acknowledgeWildcardResources, WildcardReason } from './nag-acknowledgements';
+import { clusterScopedArn, ecsExecSessionsArn } from './runner-permissions';
+import { FAN_OUT_RESULTS_FOLDER, FAN_OUT_TASKS_FOLDER } from './runtime/list-service-tasks';
+
+/**
+ * cdk-nag findings that are the design, each acknowledged for exactly one resource with the
+ * reason it is as narrow as IAM allows.
+ */
+export function acknowledgeRunnerFindings(
+  runner: EcsExecRunner,
+  props: EcsExecRunnerProps,
+  fanOutName: string,
+): void {
+  const { clusters } = props;
+  const listTasks = clusters.map((c) => ({
+    resource: clusterScopedArn(c, 'container-instance', `${c.clusterName}/*`),
+    reason: WildcardReason.ListTasksOnContainerInstances,
+  }));
+  acknowledgeWildcardResources(runner.function.role as iam.IRole, [
+    ...clusters.map((c) => ({
+      resource: clusterScopedArn(c, 'task', `${c.clusterName}/*`),
+      reason: WildcardReason.TasksOfCluster,
+    })),
+    ...listTasks,
+    {
+      resource: ecsExecSessionsArn(),
+      reason: WildcardReason.EcsExecSessions,
+    },
+    {
+      resource: runner.outputBucket.arnForObjects(`${runner.outputPrefix}*`),
+      reason:
+        'Output object keys are made per command; the function may write (PutObject, AbortMultipartUpload) only under the output prefix.',
+    },
+  ]);
+  acknowledgeWildcardResources(runner.listTasksFunction.role as iam.IRole, [
+    ...listTasks,
+    {
+      resource: runner.outputBucket.arnForObjects(`${runner.outputPrefix}${FAN_OUT_TASKS_FOLDER}*`),
+      reason: 'One task list per execution; the function may only put objects in the task-list folder.',
+    },
+  ]);
+  acknowledgeWildcardResources(runner.runCommandStateMachine, [
+    { resource: `${runner.function.functionArn}:*`, reason: WildcardReason.LambdaVersions },
+    { resource: '*', reason: WildcardReason.VendedLogsAndXRay },
+  ]);
+  const fanOut = runner.fanOutStateMachine;
+  const runArns = fanOutRunArns(fanOutName);
+  // Resources of CDK's DistributedMapPolicy (child executions of this state machine).
+  const ownExecutions = Stack.of(runner).formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: Arn.split(fanOut.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  acknowledgeWildcardResources(fanOut, [
+    { resource: `${runner.function.functionArn}:*`, reason: WildcardReason.LambdaVersions },
+    { resource: `${runner.listTasksFunction.functionArn}:*`, reason: WildcardReason.LambdaVersions },
+    { resource: '*', reason: WildcardReason.VendedLogsAndXRay },
+    {
+      resource: runner.outputBucket.arnForObjects(`${runner.outputPrefix}${FAN_OUT_TASKS_FOLDER}*`),
+      reason:
+        'The Distributed Map ItemReader reads the task list of its execution; reads are limited to the task-list folder.',
+    },
+    {
+      resource: runner.outputBucket.arnForObjects(`${runner.outputPrefix}${FAN_OUT_RESULTS_FOLDER}/*`),
+      reason:
+        'The Distributed Map ResultWriter writes one folder per map run; writes are limited to the results folder.',
+    },
+    {
+      resource: runArns.mapRuns,
+      reason:
+        "Map run ids are made per run; DescribeMapRun/ListExecutions reach only the map runs of this state machine's RunOnEachTask state.",
+    },
+    {
+      resource: runArns.childExecutions,
+      reason:
+        "Child execution ids are made per item; DescribeExecution reaches only the children of this state machine's RunOnEachTask state.",
+    },
+    {
+      resource: `${ownExecutions}:*`,
+      reason:
+        'CDK DistributedMap grant: DescribeExecution/StopExecution on the executions of this state machine only.',
+    },
+    {
+      resource: `${ownExecutions}/${FanOutStates.RunOnEachTask}:*`,
+      reason:
+        'CDK DistributedMap grant: RedriveExecution on the map-run executions of this state machine only.',
+    },
+  ]);
+  if (!props.serverAccessLogsBucket) {
+    Validations.of(runner.outputBucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Only the runner writes here (role-scoped to its prefix, TLS-only, no public access); set serverAccessLogsBucket or use CloudTrail S3 data events for an access log.',
+    });
+  }
+  if (runner.scheduleDeadLetterQueue) {
+    Validations.of(runner.scheduleDeadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the EventBridge Scheduler schedules.',
+    });
+  }
+}
