@@ -1,9 +1,4 @@
-import {
-  SendTaskFailureCommand,
-  SendTaskHeartbeatCommand,
-  SendTaskSuccessCommand,
-  type SFNClient,
-} from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecResult } from './contract';
 import type { SessionLogger } from './ssm/types';
 
@@ -24,12 +19,14 @@ export interface CallbackReport {
  * so that an asynchronous invocation is not retried (which would run the command again).
  */
 export async function runWithTaskToken(
-  sfn: SFNClient,
+  sfnClient: () => Promise<SFNClient>,
   taskToken: string,
   work: () => Promise<ExecResult>,
   logger: SessionLogger,
   heartbeatIntervalMs = HEARTBEAT_INTERVAL_MS,
 ): Promise<CallbackReport> {
+  const [sfn, { SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand }] =
+    await Promise.all([sfnClient(), import('@aws-sdk/client-sfn')]);
   const heartbeat = setInterval(() => {
     sfn.send(new SendTaskHeartbeatCommand({ taskToken })).catch((err: unknown) => {
       logger.warn('task heartbeat failed', { reason: err instanceof Error ? err.name : String(err) });

@@ -1,4 +1,3 @@
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { type AwsClients, createAwsClients } from './aws/clients';
@@ -44,7 +43,7 @@ export async function handler(event: unknown, context: Context): Promise<ExecRes
   }
 }
 
-function execute(request: ExecRequest, context: Context): Promise<ExecResult> {
+async function execute(request: ExecRequest, context: Context): Promise<ExecResult> {
   const deps = {
     clients: awsClients(),
     logger: sessionLogger,
@@ -62,8 +61,13 @@ function execute(request: ExecRequest, context: Context): Promise<ExecResult> {
       '"idempotencyKey" was given but this function has no idempotency table configured',
     );
   }
-  const store = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: deps.clients.dynamodb });
-  return idempotentRunner(store, run)(request, context);
+  // Loaded on first use: most runs have no key, and this keeps Powertools' JMESPath off the cold start.
+  const [{ DynamoDBPersistenceLayer }, dynamodb] = await Promise.all([
+    import('@aws-lambda-powertools/idempotency/dynamodb'),
+    deps.clients.dynamodb(),
+  ]);
+  const store = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamodb });
+  return (await idempotentRunner(store, run))(request, context);
 }
 
 function awsClients(): AwsClients {

@@ -1,9 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SSMClient } from '@aws-sdk/client-ssm';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /**
@@ -18,27 +18,47 @@ export const REQUEST_TIMEOUT_MS = 10_000;
 export const S3_REQUEST_TIMEOUT_MS = 60_000;
 export const MAX_ATTEMPTS = 3;
 
+export type Lazy<T> = () => Promise<T>;
+
+/**
+ * ECS is needed by every invocation; the others only by some (KMS clusters, large output,
+ * callbacks, idempotency, resumes), so their modules load on first use and stay off the cold start.
+ */
 export interface AwsClients {
   readonly ecs: ECSClient;
-  readonly kms: KMSClient;
-  readonly ssm: SSMClient;
-  readonly s3: S3Client;
-  readonly sfn: SFNClient;
-  readonly dynamodb: DynamoDBClient;
+  readonly kms: Lazy<KMSClient>;
+  readonly ssm: Lazy<SSMClient>;
+  readonly s3: Lazy<S3Client>;
+  readonly sfn: Lazy<SFNClient>;
+  readonly dynamodb: Lazy<DynamoDBClient>;
 }
 
 function handler(requestTimeout: number): NodeHttpHandler {
   return new NodeHttpHandler({ connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout });
 }
 
+function once<T>(create: () => Promise<T>): Lazy<T> {
+  let instance: Promise<T> | undefined;
+  return () => {
+    instance ??= create();
+    return instance;
+  };
+}
+
 export function createAwsClients(): AwsClients {
-  const common = { maxAttempts: MAX_ATTEMPTS, requestHandler: handler(REQUEST_TIMEOUT_MS) };
+  const common = () => ({ maxAttempts: MAX_ATTEMPTS, requestHandler: handler(REQUEST_TIMEOUT_MS) });
   return {
-    ecs: new ECSClient(common),
-    kms: new KMSClient(common),
-    ssm: new SSMClient(common),
-    sfn: new SFNClient(common),
-    dynamodb: new DynamoDBClient(common),
-    s3: new S3Client({ maxAttempts: MAX_ATTEMPTS, requestHandler: handler(S3_REQUEST_TIMEOUT_MS) }),
+    ecs: new ECSClient(common()),
+    kms: once(async () => new (await import('@aws-sdk/client-kms')).KMSClient(common())),
+    ssm: once(async () => new (await import('@aws-sdk/client-ssm')).SSMClient(common())),
+    sfn: once(async () => new (await import('@aws-sdk/client-sfn')).SFNClient(common())),
+    dynamodb: once(async () => new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient(common())),
+    s3: once(
+      async () =>
+        new (await import('@aws-sdk/client-s3')).S3Client({
+          maxAttempts: MAX_ATTEMPTS,
+          requestHandler: handler(S3_REQUEST_TIMEOUT_MS),
+        }),
+    ),
   };
 }

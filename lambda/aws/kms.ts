@@ -1,4 +1,4 @@
-import { GenerateDataKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { KMS_DATA_KEY_BYTES } from '../ssm/constants';
 import type { DataKeyProvider } from '../ssm/types';
 
@@ -9,9 +9,10 @@ export const ENCRYPTION_CONTEXT_TARGET_ID = 'aws:ssm:TargetId';
  * GenerateDataKey exactly as the session-manager-plugin asks for it: 64 bytes, no KeySpec, and the
  * encryption context the agent will use to decrypt (any other context makes its Decrypt fail).
  */
-export function kmsDataKeyProvider(kms: KMSClient, targetId: string): DataKeyProvider {
+export function kmsDataKeyProvider(kms: () => Promise<KMSClient>, targetId: string): DataKeyProvider {
   return async ({ keyId, sessionId }) => {
-    const response = await kms.send(
+    const [client, { GenerateDataKeyCommand }] = await Promise.all([kms(), import('@aws-sdk/client-kms')]);
+    const response = await client.send(
       new GenerateDataKeyCommand({
         KeyId: keyId,
         NumberOfBytes: KMS_DATA_KEY_BYTES,

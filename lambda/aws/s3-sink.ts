@@ -1,6 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { OutputSink } from '../ssm/types';
 
 export const OUTPUT_CONTENT_TYPE = 'text/plain; charset=utf-8';
@@ -10,30 +9,28 @@ export interface S3OutputLocation {
   readonly key: string;
 }
 
+type Outcome = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
+
 /**
  * Keeps the output in memory up to `thresholdBytes`; past that it streams every byte (the kept
- * ones first) to S3 as a multipart upload, so the full output survives whatever its size.
+ * ones first) to S3 as a multipart upload (lib-storage), so the full output survives whatever its size.
  */
 export class S3OverflowSink implements OutputSink {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private stream: PassThrough | null = null;
-  private upload: Upload | null = null;
-  /** done() may be called once per Upload; this is its outcome, settled even if nobody awaits it. */
-  private uploaded: Promise<{ ok: true } | { ok: false; error: unknown }> | null = null;
+  /** Settles when the upload is done; never rejects (the error is kept for complete()). */
+  private uploaded: Promise<Outcome> | null = null;
+  private abortUpload: (() => Promise<void>) | null = null;
 
   constructor(
-    private readonly s3: S3Client,
+    private readonly s3: () => Promise<S3Client>,
     private readonly location: S3OutputLocation,
     private readonly thresholdBytes: number,
   ) {}
 
   get uri(): string {
     return `s3://${this.location.bucket}/${this.location.key}`;
-  }
-
-  get streaming(): boolean {
-    return this.stream !== null;
   }
 
   write(chunk: Buffer): void {
@@ -56,9 +53,10 @@ export class S3OverflowSink implements OutputSink {
    * when nothing was uploaded.
    */
   async complete(force = false): Promise<string | undefined> {
-    if (this.upload === null) {
+    if (this.uploaded === null) {
       if (!force) return undefined;
-      await this.s3.send(
+      const [client, { PutObjectCommand }] = await Promise.all([this.s3(), import('@aws-sdk/client-s3')]);
+      await client.send(
         new PutObjectCommand({
           Bucket: this.location.bucket,
           Key: this.location.key,
@@ -69,33 +67,39 @@ export class S3OverflowSink implements OutputSink {
       return this.uri;
     }
     const outcome = await this.uploaded;
-    if (outcome !== null && !outcome.ok) throw outcome.error;
+    if (!outcome.ok) throw outcome.error;
     return this.uri;
   }
 
   /** Best effort: drop a half-done multipart upload. */
   async abort(): Promise<void> {
     this.stream?.destroy();
-    await this.upload?.abort().catch(() => undefined);
+    await this.abortUpload?.().catch(() => undefined);
   }
 
   private startUpload(): void {
-    this.stream = new PassThrough();
-    this.upload = new Upload({
-      client: this.s3,
-      params: {
-        Bucket: this.location.bucket,
-        Key: this.location.key,
-        Body: this.stream,
-        ContentType: OUTPUT_CONTENT_TYPE,
-      },
-    });
-    this.uploaded = this.upload.done().then(
-      () => ({ ok: true as const }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    for (const chunk of this.pending) this.stream.write(chunk);
+    const stream = new PassThrough();
+    this.stream = stream;
+    // Bytes written before the client is ready wait in the stream, which the upload then drains.
+    for (const chunk of this.pending) stream.write(chunk);
     this.pending = [];
     this.pendingBytes = 0;
+    this.uploaded = (async () => {
+      const [client, { Upload }] = await Promise.all([this.s3(), import('@aws-sdk/lib-storage')]);
+      const upload = new Upload({
+        client,
+        params: {
+          Bucket: this.location.bucket,
+          Key: this.location.key,
+          Body: stream,
+          ContentType: OUTPUT_CONTENT_TYPE,
+        },
+      });
+      this.abortUpload = () => upload.abort();
+      await upload.done();
+    })().then(
+      (): Outcome => ({ ok: true }),
+      (error: unknown): Outcome => ({ ok: false, error }),
+    );
   }
 }

@@ -1,10 +1,11 @@
-import { ResumeSessionCommand, type SSMClient, TerminateSessionCommand } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { ResumeSession } from '../ssm/types';
 
 /** ssm:ResumeSession: a fresh token for a dropped data channel. A missing token means the session is gone. */
-export function ssmResumeSession(ssm: SSMClient): ResumeSession {
+export function ssmResumeSession(ssm: () => Promise<SSMClient>): ResumeSession {
   return async (sessionId) => {
-    const response = await ssm.send(new ResumeSessionCommand({ SessionId: sessionId }));
+    const [client, { ResumeSessionCommand }] = await Promise.all([ssm(), import('@aws-sdk/client-ssm')]);
+    const response = await client.send(new ResumeSessionCommand({ SessionId: sessionId }));
     if (!response.TokenValue) throw new Error(`session ${sessionId} can no longer be resumed`);
     return {
       tokenValue: response.TokenValue,
@@ -14,8 +15,9 @@ export function ssmResumeSession(ssm: SSMClient): ResumeSession {
 }
 
 /** ssm:TerminateSession, so that an abandoned session does not hold one of the container's exec slots. */
-export function ssmTerminateSession(ssm: SSMClient): (sessionId: string) => Promise<void> {
+export function ssmTerminateSession(ssm: () => Promise<SSMClient>): (sessionId: string) => Promise<void> {
   return async (sessionId) => {
-    await ssm.send(new TerminateSessionCommand({ SessionId: sessionId }));
+    const [client, { TerminateSessionCommand }] = await Promise.all([ssm(), import('@aws-sdk/client-ssm')]);
+    await client.send(new TerminateSessionCommand({ SessionId: sessionId }));
   };
 }

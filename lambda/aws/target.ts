@@ -58,7 +58,9 @@ async function describeCluster(
   ecs: ECSClient,
   cluster: string,
 ): Promise<{ clusterArn: string; clusterName: string; kmsKeyId?: string }> {
-  const response = await ecs.send(new DescribeClustersCommand({ clusters: [cluster], include: ['CONFIGURATIONS'] }));
+  const response = await ecs.send(
+    new DescribeClustersCommand({ clusters: [cluster], include: ['CONFIGURATIONS'] }),
+  );
   const found = response.clusters?.find((c) => c.status !== 'INACTIVE');
   if (found?.clusterArn === undefined || found.clusterName === undefined) {
     throw new TargetNotFound(

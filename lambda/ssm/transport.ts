@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { ConnectError } from './errors';
 
@@ -15,13 +17,16 @@ export interface ConnectionHandlers {
 /** The only code that touches `ws`: one websocket to the gateway, binary frames in and out. */
 export class DataChannelConnection {
   private closedOnce = false;
+  private corked = false;
 
   private constructor(
     private readonly socket: WebSocket,
     private readonly handlers: ConnectionHandlers,
+    private readonly tcp: Socket | undefined,
   ) {
     socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       if (!isBinary) return; // the data channel speaks binary only after the open frame
+      this.batchWrites();
       this.handlers.binary(toBuffer(data));
     });
     socket.on('pong', () => this.handlers.alive?.());
@@ -49,16 +54,22 @@ export class DataChannelConnection {
       const onAbort = (): void => fail(new Error('aborted'));
       const onUnexpected = (_req: unknown, res: { statusCode?: number }): void =>
         fail(new Error(`gateway answered HTTP ${res.statusCode ?? '?'}`));
+      let tcp: Socket | undefined;
+      const onUpgrade = (response: IncomingMessage): void => {
+        tcp = response.socket;
+      };
       const onOpen = (): void => {
         cleanup();
-        resolve(new DataChannelConnection(socket, handlers));
+        resolve(new DataChannelConnection(socket, handlers, tcp));
       };
       const cleanup = (): void => {
         socket.off('open', onOpen);
+        socket.off('upgrade', onUpgrade);
         socket.off('error', onError);
         socket.off('unexpected-response', onUnexpected);
         options.signal?.removeEventListener('abort', onAbort);
       };
+      socket.once('upgrade', onUpgrade);
       socket.once('open', onOpen);
       socket.once('error', onError);
       socket.once('unexpected-response', onUnexpected);
@@ -98,6 +109,20 @@ export class DataChannelConnection {
 
   terminate(): void {
     this.socket.terminate();
+  }
+
+  /**
+   * Every received frame is answered with an ack; one TCP read often holds many frames. Corking
+   * until the end of the tick turns their acks into one write instead of one syscall each.
+   */
+  private batchWrites(): void {
+    if (this.corked || this.tcp === undefined) return;
+    this.corked = true;
+    this.tcp.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.tcp?.uncork();
+    });
   }
 
   private notifyClosed(code: number, reason: string): void {

@@ -17,11 +17,7 @@ const CLUSTER_ARN = 'arn:aws:ecs:us-east-1:123456789012:cluster/prod';
 const id = (n: number): string => n.toString(16).padStart(32, '0');
 const arn = (n: number): string => `arn:aws:ecs:us-east-1:123456789012:task/prod/${id(n)}`;
 
-function container(
-  name: string,
-  agent: string | undefined = 'RUNNING',
-  runtimeId = `${name}-runtime`,
-): Container {
+function container(name: string, agent: string | null = 'RUNNING', runtimeId = `${name}-runtime`): Container {
   return {
     name,
     runtimeId,
