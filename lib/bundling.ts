@@ -19,11 +19,11 @@ export const ESM_REQUIRE_BANNER =
   "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
 
 /**
- * Left to the runtime: the SDK clients (and the Smithy packages they are built on) ship with
- * nodejs24.x. Helper packages such as `@aws-sdk/lib-storage` are bundled, so nothing the
- * handler imports depends on which helpers a runtime release happens to include.
+ * Left to the runtime: the AWS SDK v3 (clients and helpers such as lib-storage and util-dynamodb)
+ * and the Smithy packages it is built on ship with nodejs22.x/24.x — the same set CDK's
+ * NodejsFunction leaves out by default. `bundleAwsSdk: true` pins the SDK in the asset instead.
  */
-export const RUNTIME_PROVIDED_MODULES: readonly string[] = ['@aws-sdk/client-*', '@smithy/*'];
+export const RUNTIME_PROVIDED_MODULES: readonly string[] = ['@aws-sdk/*', '@smithy/*'];
 
 /** The esbuild settings both the CDK asset and a benchmark build use (one source of truth). */
 export interface RunnerBundleSettings {

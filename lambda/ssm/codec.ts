@@ -1,5 +1,11 @@
 import crypto, { createHash } from 'node:crypto';
-import {
+import * as wire from './constants';
+import { MessageType, PayloadType } from './constants';
+import { SsmProtocolError } from './errors';
+
+// Copied once at load: transpiled CommonJS (tsx, swc) turns every named-import read into a getter
+// call, which shows up on the per-frame path. Bundled (production) code is unaffected either way.
+const {
   ACK_FLAGS,
   CLIENT_VERSION,
   CREATED_DATE_OFFSET,
@@ -11,18 +17,15 @@ import {
   MESSAGE_SCHEMA_VERSION,
   MESSAGE_TYPE_OFFSET,
   MESSAGE_TYPE_SIZE,
-  MessageType,
   PAYLOAD_DIGEST_OFFSET,
   PAYLOAD_DIGEST_SIZE,
   PAYLOAD_LENGTH_OFFSET,
   PAYLOAD_OFFSET,
   PAYLOAD_TYPE_OFFSET,
-  PayloadType,
   SCHEMA_VERSION,
   SCHEMA_VERSION_OFFSET,
   SEQUENCE_NUMBER_OFFSET,
-} from './constants';
-import { SsmProtocolError } from './errors';
+} = wire;
 
 /** One decoded data-channel frame. `payload` is a view into the received buffer. */
 export interface Frame {
