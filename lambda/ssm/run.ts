@@ -1,0 +1,399 @@
+import { randomUUID } from 'node:crypto';
+import { encodeOpenDataChannel, encodeSizePayload } from './codec';
+import { buildCommand, type PreparedCommand } from './command';
+import {
+  ChannelClosedError,
+  SessionAbortedError,
+  SessionError,
+  SessionInterruptedError,
+  SessionTimeoutError,
+  type TimeoutKind,
+} from './errors';
+import type { ChannelClosed } from './handshake';
+import { BoundedOutputSink, OutputAssembler, TeeSink } from './output';
+import { DataChannelSession, RESEND_TICK_MS, type SessionStats } from './session';
+import { DataChannelConnection } from './transport';
+import type {
+  DataKeyProvider,
+  OutputSink,
+  ResumeSession,
+  SessionEndpoint,
+  SessionLogger,
+  TerminalSize,
+} from './types';
+
+export const DEFAULT_TIMEOUT_MS = 300_000;
+export const DEFAULT_NO_PROGRESS_TIMEOUT_MS = 120_000;
+export const DEFAULT_OUTPUT_LIMIT_BYTES = 256 * 1024;
+export const DEFAULT_TERMINAL_SIZE: TerminalSize = { cols: 200, rows: 50 };
+/** After Ctrl-C, how long to wait for the agent to close the session on its own. */
+export const DEFAULT_INTERRUPT_GRACE_MS = 3_000;
+/** Keeps idle sockets open through proxies and tells a live path from a dead one. */
+export const DEFAULT_PING_INTERVAL_MS = 20_000;
+export const DEFAULT_MAX_RESUME_ATTEMPTS = 3;
+/** The plugin's reconnect back-off: 100–199 ms, doubling. */
+const RESUME_BASE_DELAY_MS = 100;
+const TERMINATE_TIMEOUT_MS = 5_000;
+const CTRL_C = Buffer.from([0x03]);
+
+export interface RunSessionOptions {
+  /** Exit-marker nonce from `buildCommand`; null or absent for raw commands (exitCode is then null). */
+  readonly marker?: string | null;
+  /** Keyboard bytes sent on the data channel once the session is ready (the pty echoes them). */
+  readonly input?: Buffer | string;
+  /**
+   * Only for targets whose cluster has no ECS Exec KMS key: if no HandshakeRequest came this long
+   * after connecting, send queued input without waiting for the first output (a command that reads
+   * stdin before printing would otherwise wait forever). Unset: input waits for output or HandshakeComplete.
+   */
+  readonly noHandshakeAfterMs?: number;
+  /** Terminal size sent once the session is ready; null sends none. @default 200x50 */
+  readonly terminalSize?: TerminalSize | null;
+  /** Turn the pty's CRLF into LF. @default true */
+  readonly normalizeNewlines?: boolean;
+  /** Remove ANSI escape sequences. @default false */
+  readonly stripAnsi?: boolean;
+  /** Bytes of output kept in `output` (head and tail); every byte is still counted. @default 256 KiB */
+  readonly outputLimitBytes?: number;
+  /** Receives every processed output byte, e.g. to stream the full output to S3. */
+  readonly sink?: OutputSink;
+  /** Overall deadline from the start of `runSession`. @default 300 s */
+  readonly timeoutMs?: number;
+  /** Fail when nothing moves (no new data, no live socket) for this long. @default 120 s */
+  readonly noProgressTimeoutMs?: number;
+  /** @default 3 s */
+  readonly interruptGraceMs?: number;
+  /** @default 20 s */
+  readonly pingIntervalMs?: number;
+  readonly dataKeyProvider?: DataKeyProvider;
+  /** Called to get a fresh token when the socket drops before the session ended. */
+  readonly resume?: ResumeSession;
+  /** @default 3 */
+  readonly maxResumeAttempts?: number;
+  /** Best-effort hard stop of the remote session (ssm:TerminateSession) after a timeout, abort or failure. */
+  readonly terminate?: (sessionId: string) => Promise<void>;
+  readonly signal?: AbortSignal;
+  readonly logger?: SessionLogger;
+  /** Identifies this client across reconnects. @default a random UUID */
+  readonly clientId?: string;
+}
+
+export interface RunResult {
+  readonly sessionId: string;
+  /** The command's output: all of it, or head + notice + tail when longer than the limit. */
+  readonly output: string;
+  /** Every output byte (after newline normalisation and ANSI stripping), kept or not. */
+  readonly outputBytes: number;
+  readonly truncated: boolean;
+  readonly omittedBytes: number;
+  /** The command's exit status from the marker; null in raw mode or when the wrapper never reported it. */
+  readonly exitCode: number | null;
+  readonly encrypted: boolean;
+  /** HandshakeComplete's notice (e.g. "This session is encrypted using AWS KMS."); never part of output. */
+  readonly customerMessage: string;
+  /** Text the agent put into channel_closed on an otherwise complete run. */
+  readonly closeMessage: string;
+  readonly durationMs: number;
+  readonly reconnects: number;
+  readonly stats: Readonly<SessionStats>;
+}
+
+type Outcome = { kind: 'closed'; info: ChannelClosed } | { kind: 'failed'; error: SessionError };
+
+/** Runs one ECS Exec data-channel session to its end and returns its output and exit code. */
+export function runSession(endpoint: SessionEndpoint, options: RunSessionOptions = {}): Promise<RunResult> {
+  return new SessionRunner(endpoint, options).run();
+}
+
+export interface RunCommandOptions extends RunSessionOptions {
+  /** Wrap in `sh -c` with an exit-code marker. @default true */
+  readonly shell?: boolean;
+  /** Keep the pty as the command's stdout (colours, columns). @default true */
+  readonly tty?: boolean;
+  /** Bytes for the command's stdin, delivered through the wrapper (never echoed). Shell mode only. */
+  readonly stdin?: string;
+}
+
+/**
+ * asyncssh-style `run()`: wraps `command`, starts the session with `start` (ecs:ExecuteCommand),
+ * and resolves to the output and the exit code.
+ */
+export async function run(
+  command: string,
+  start: (prepared: PreparedCommand) => Promise<SessionEndpoint>,
+  options: RunCommandOptions = {},
+): Promise<RunResult> {
+  const prepared = buildCommand(command, {
+    shell: options.shell ?? true,
+    tty: options.tty ?? true,
+    ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+    terminalSize: options.terminalSize ?? DEFAULT_TERMINAL_SIZE,
+  });
+  const endpoint = await start(prepared);
+  return runSession(endpoint, { ...options, marker: prepared.marker });
+}
+
+class SessionRunner {
+  private readonly startedMs = Date.now();
+  private readonly clientId: string;
+  private readonly view: BoundedOutputSink;
+  private readonly assembler: OutputAssembler;
+  private readonly session: DataChannelSession;
+  private connection: DataChannelConnection | null = null;
+  private reconnects = 0;
+  private lastProgressMs = Date.now();
+  private outcome: Outcome | null = null;
+  private settle: (outcome: Outcome) => void = () => {};
+  private readonly timers: NodeJS.Timeout[] = [];
+  private interrupting: TimeoutKind | 'abort' | null = null;
+  private resuming = false;
+  private pendingInterruptError: SessionError | null = null;
+
+  constructor(
+    private readonly endpoint: SessionEndpoint,
+    private readonly options: RunSessionOptions,
+  ) {
+    this.clientId = options.clientId ?? randomUUID();
+    this.view = new BoundedOutputSink(options.outputLimitBytes ?? DEFAULT_OUTPUT_LIMIT_BYTES);
+    this.assembler = new OutputAssembler({
+      nonce: options.marker ?? null,
+      normalizeNewlines: options.normalizeNewlines ?? true,
+      stripAnsi: options.stripAnsi ?? false,
+      sink: options.sink ? new TeeSink(this.view, options.sink) : this.view,
+    });
+    this.session = new DataChannelSession({
+      sessionId: endpoint.sessionId,
+      ...(options.dataKeyProvider ? { dataKeyProvider: options.dataKeyProvider } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      hooks: {
+        send: (frame) => this.connection?.sendBinary(frame),
+        output: (bytes) => this.assembler.push(bytes),
+        closed: (info) => this.finish({ kind: 'closed', info }),
+        failed: (error) => this.finish({ kind: 'failed', error }),
+        progress: () => {
+          this.lastProgressMs = Date.now();
+        },
+      },
+    });
+    const size = options.terminalSize === undefined ? DEFAULT_TERMINAL_SIZE : options.terminalSize;
+    if (size !== null) this.session.sendSize(encodeSizePayload(size.cols, size.rows));
+    if (options.input !== undefined) this.session.sendInput(Buffer.from(options.input));
+  }
+
+  async run(): Promise<RunResult> {
+    const ended = new Promise<Outcome>((resolve) => {
+      this.settle = resolve;
+    });
+    this.startTimers();
+    const onAbort = (): void => this.interrupt('abort');
+    this.options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (this.options.signal?.aborted) this.interrupt('abort');
+    else void this.connect(this.endpoint.streamUrl, this.endpoint.tokenValue);
+    const outcome = await ended;
+    this.options.signal?.removeEventListener('abort', onAbort);
+    for (const timer of this.timers) clearInterval(timer);
+    this.connection?.close();
+    return this.conclude(outcome);
+  }
+
+  private async connect(streamUrl: string, tokenValue: string): Promise<void> {
+    try {
+      const connection = await DataChannelConnection.open(
+        streamUrl,
+        {
+          binary: (data) => this.session.receive(data),
+          closed: (code, reason) => this.onSocketClosed(connection, code, reason),
+          alive: () => {
+            if (this.session.undeliveredCount === 0) this.lastProgressMs = Date.now();
+          },
+        },
+        this.options.signal ? { signal: this.options.signal } : {},
+      );
+      if (this.outcome !== null) {
+        connection.close();
+        return;
+      }
+      this.connection = connection;
+      connection.sendText(
+        encodeOpenDataChannel({ requestId: randomUUID(), tokenValue, clientId: this.clientId }),
+      );
+      this.session.resendOldest();
+      const noHandshakeAfterMs = this.options.noHandshakeAfterMs;
+      if (noHandshakeAfterMs !== undefined && this.reconnects === 0) {
+        this.timers.push(setTimeout(() => this.session.assumeHandshakeSkipped(), noHandshakeAfterMs));
+      }
+      this.options.logger?.debug('data channel open', {
+        sessionId: this.endpoint.sessionId,
+        reconnects: this.reconnects,
+      });
+    } catch (err) {
+      if (this.reconnects === 0) this.finish({ kind: 'failed', error: asSessionError(err) });
+      else throw err;
+    }
+  }
+
+  private onSocketClosed(connection: DataChannelConnection, code: number, reason: string): void {
+    if (this.connection !== connection) return;
+    this.connection = null;
+    if (this.outcome !== null || this.session.isFinished) return;
+    this.options.logger?.warn('data channel dropped before the session ended', {
+      sessionId: this.endpoint.sessionId,
+      code,
+      reason,
+    });
+    void this.resume(code);
+  }
+
+  private async resume(code: number): Promise<void> {
+    const resume = this.options.resume;
+    if (resume === undefined) {
+      this.finish({
+        kind: 'failed',
+        error: new SessionInterruptedError(`the websocket closed (code ${code}) before the session ended`),
+      });
+      return;
+    }
+    if (this.resuming) return;
+    this.resuming = true;
+    const attempts = this.options.maxResumeAttempts ?? DEFAULT_MAX_RESUME_ATTEMPTS;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < attempts && this.outcome === null; attempt++) {
+      await delay(RESUME_BASE_DELAY_MS * 2 ** attempt * (1 + Math.random()));
+      if (this.outcome !== null) break;
+      try {
+        const resumed = await resume(this.endpoint.sessionId);
+        this.reconnects++;
+        await this.connect(resumed.streamUrl ?? this.endpoint.streamUrl, resumed.tokenValue);
+        this.resuming = false;
+        return;
+      } catch (err) {
+        lastError = err;
+        this.options.logger?.warn('resume attempt failed', {
+          sessionId: this.endpoint.sessionId,
+          attempt: attempt + 1,
+          reason: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+    this.resuming = false;
+    this.finish({
+      kind: 'failed',
+      error: new SessionInterruptedError(
+        `the websocket closed (code ${code}) and the session could not be resumed after ${attempts} attempts`,
+        { cause: lastError },
+      ),
+    });
+  }
+
+  private startTimers(): void {
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const noProgressMs = this.options.noProgressTimeoutMs ?? DEFAULT_NO_PROGRESS_TIMEOUT_MS;
+    this.timers.push(
+      setInterval(() => {
+        this.session.tick();
+        const now = Date.now();
+        if (this.interrupting !== null) return;
+        if (now - this.startedMs >= timeoutMs) this.interrupt('deadline');
+        else if (now - this.lastProgressMs >= noProgressMs) this.interrupt('no-progress');
+      }, RESEND_TICK_MS),
+      setInterval(() => this.connection?.ping(), this.options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS),
+    );
+  }
+
+  /** Ctrl-C the remote command, give the agent a moment to close, then stop for good. */
+  private interrupt(kind: TimeoutKind | 'abort'): void {
+    if (this.interrupting !== null || this.outcome !== null) return;
+    this.interrupting = kind;
+    const error =
+      kind === 'abort'
+        ? new SessionAbortedError('the session was aborted by the caller')
+        : new SessionTimeoutError(
+            kind,
+            kind === 'deadline'
+              ? (this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
+              : (this.options.noProgressTimeoutMs ?? DEFAULT_NO_PROGRESS_TIMEOUT_MS),
+          );
+    if (this.session.ready && this.connection !== null) this.session.sendInput(CTRL_C);
+    const grace = setTimeout(
+      () => this.finish({ kind: 'failed', error }),
+      this.connection === null ? 0 : (this.options.interruptGraceMs ?? DEFAULT_INTERRUPT_GRACE_MS),
+    );
+    this.timers.push(grace);
+    this.pendingInterruptError = error;
+  }
+
+  private finish(outcome: Outcome): void {
+    if (this.outcome !== null) return;
+    // An interrupted command that then closed is still a timeout, with the output it managed to send.
+    this.outcome =
+      this.pendingInterruptError !== null ? { kind: 'failed', error: this.pendingInterruptError } : outcome;
+    this.session.finish();
+    this.settle(this.outcome);
+  }
+
+  private async conclude(outcome: Outcome): Promise<RunResult> {
+    const { exitCode } = this.assembler.finish();
+    const durationMs = Date.now() - this.startedMs;
+    if (outcome.kind === 'failed') {
+      await this.terminateQuietly();
+      throw this.withPartial(outcome.error);
+    }
+    const closeMessage = outcome.info.output;
+    if (this.session.undeliveredCount > 0) {
+      throw this.withPartial(
+        new SessionInterruptedError(
+          `the session closed with ${this.session.undeliveredCount} output frames stuck behind missing sequence number ${this.session.nextExpectedSequence}`,
+        ),
+      );
+    }
+    // Error text in channel_closed means the command did not run to the end, unless the wrapper
+    // proved it did by printing its exit status.
+    if (closeMessage !== '' && exitCode === null)
+      throw this.withPartial(new ChannelClosedError(closeMessage));
+    return {
+      sessionId: this.endpoint.sessionId,
+      output: this.view.text(),
+      outputBytes: this.view.totalBytes,
+      truncated: this.view.truncated,
+      omittedBytes: this.view.omittedBytes,
+      exitCode,
+      encrypted: this.session.encrypted,
+      customerMessage: this.session.customerMessage,
+      closeMessage,
+      durationMs,
+      reconnects: this.reconnects,
+      stats: { ...this.session.stats },
+    };
+  }
+
+  private withPartial(error: SessionError): SessionError {
+    error.sessionId = this.endpoint.sessionId;
+    return error.withPartial({
+      output: this.view.text(),
+      outputBytes: this.view.totalBytes,
+      truncated: this.view.truncated,
+    });
+  }
+
+  private async terminateQuietly(): Promise<void> {
+    const terminate = this.options.terminate;
+    if (terminate === undefined) return;
+    try {
+      await Promise.race([terminate(this.endpoint.sessionId), delay(TERMINATE_TIMEOUT_MS)]);
+    } catch (err) {
+      this.options.logger?.warn('could not terminate the session', {
+        sessionId: this.endpoint.sessionId,
+        reason: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+}
+
+function asSessionError(err: unknown): SessionError {
+  if (err instanceof SessionError) return err;
+  return new SessionInterruptedError(err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
