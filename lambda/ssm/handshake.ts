@@ -74,13 +74,21 @@ export function sessionTypeResult(): ProcessedClientAction {
   };
 }
 
-export function kmsEncryptionResult(ciphertextBlob: Uint8Array): ProcessedClientAction {
+/**
+ * With `challengeAcknowledged` the agent adds `aws:ssm:RandomChallenge` to its Decrypt context
+ * (agents that send a Challenge); agents configured with RequireKMSChallengeResponse demand it.
+ */
+export function kmsEncryptionResult(
+  ciphertextBlob: Uint8Array,
+  challengeAcknowledged = false,
+): ProcessedClientAction {
   return {
     ActionType: HandshakeActionType.KmsEncryption,
     ActionStatus: ActionStatus.Success,
     ActionResult: {
       KMSCipherTextKey: Buffer.from(ciphertextBlob).toString('base64'),
       KMSCipherTextHash: null,
+      ...(challengeAcknowledged ? { ChallengeAcknowledgement: true } : {}),
     },
     Error: '',
   };

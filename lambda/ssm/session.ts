@@ -406,7 +406,9 @@ export class DataChannelSession {
             );
             return;
           }
-          this.sendHandshakeResponse(resultsWith(kmsEncryptionResult(dataKey.ciphertextBlob)));
+          this.sendHandshakeResponse(
+            resultsWith(kmsEncryptionResult(dataKey.ciphertextBlob, dataKey.challengeAcknowledged === true)),
+          );
           this.deliveryBlocked = false;
           this.drainIncoming();
         },

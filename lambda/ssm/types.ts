@@ -37,6 +37,11 @@ export interface DataKey {
   readonly plaintext: Uint8Array;
   /** KMS CiphertextBlob, passed to the agent in the HandshakeResponse. */
   readonly ciphertextBlob: Uint8Array;
+  /**
+   * True when the key was generated with `aws:ssm:RandomChallenge` = the request's challenge in its
+   * encryption context; the client then sends ChallengeAcknowledgement so the agent does the same.
+   */
+  readonly challengeAcknowledged?: boolean;
 }
 
 /** Supplies the KMS data key (the Lambda calls kms:GenerateDataKey with the §9 encryption context). */

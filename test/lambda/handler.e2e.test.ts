@@ -141,6 +141,7 @@ describe('handler end to end (fake ECS/KMS/SSM + agent double, reached via AWS_E
       NumberOfBytes: 64,
       EncryptionContext: {
         'aws:ssm:SessionId': result.sessionId,
+        'aws:ssm:RandomChallenge': expect.any(String),
         'aws:ssm:TargetId': expect.stringMatching(
           new RegExp(`^ecs:${DEFAULT_WORLD_IDS.kmsCluster}_${DEFAULT_WORLD_IDS.kmsTaskId}_`),
         ),

@@ -76,6 +76,30 @@ async function runDirect(prepared: PreparedCommand, options: AssembleOptions = {
   return { ...assembleOutput(prepared, [raw], options), raw, stderr: Buffer.concat(stderr).toString() };
 }
 
+/**
+ * node-pty 1.1 destroys its read stream 200 ms after the child exits (a macOS workaround), which
+ * drops output still unread when the machine is busy: the exit marker, the last thing written,
+ * went missing that way. The agent reads the pty until EIO (spec §7.1), so the harness does too:
+ * that one argument-less destroy is ignored until the stream has ended or failed (EIO) by itself.
+ */
+interface PtyReadStream {
+  destroy(error?: Error): unknown;
+  once(event: 'end', listener: () => void): unknown;
+}
+
+function keepReadingUntilEio(terminal: object): void {
+  const socket = (terminal as { _socket?: PtyReadStream })._socket;
+  if (socket === undefined) {
+    throw new Error('node-pty internals changed: no _socket to keep reading from');
+  }
+  let ended = false;
+  socket.once('end', () => {
+    ended = true;
+  });
+  const destroy = socket.destroy.bind(socket);
+  socket.destroy = (error?: Error) => (error !== undefined || ended ? destroy(error) : socket);
+}
+
 /** Same, but on a real pty (ONLCR, merged stderr, isatty), which is what the agent gives the command. */
 async function runInPty(prepared: PreparedCommand, options: AssembleOptions = {}): Promise<RunResult> {
   const [file, ...args] = shlexSplit(prepared.command);
@@ -86,22 +110,20 @@ async function runInPty(prepared: PreparedCommand, options: AssembleOptions = {}
     env: TEST_ENV,
     encoding: null,
   });
+  keepReadingUntilEio(terminal);
   const chunks: Buffer[] = [];
   // With `encoding: null` node-pty delivers Buffers, although its typings say string.
   terminal.onData((data: string | Buffer) => chunks.push(Buffer.isBuffer(data) ? data : Buffer.from(data)));
-  let hung = false;
-  const guard = setTimeout(() => {
-    hung = true;
-    terminal.kill('SIGKILL');
-  }, HANG_GUARD_MS);
-  try {
-    await new Promise<void>((resolve) => {
-      terminal.onExit(() => resolve());
-    });
-    if (hung) throw new Error(`command hung in the pty: ${prepared.command}`);
-  } finally {
-    clearTimeout(guard);
-  }
+  let guard: NodeJS.Timeout | undefined;
+  const hung = await new Promise<boolean>((resolve) => {
+    terminal.onExit(() => resolve(false));
+    guard = setTimeout(() => {
+      terminal.kill('SIGKILL');
+      resolve(true);
+    }, HANG_GUARD_MS);
+  });
+  clearTimeout(guard);
+  if (hung) throw new Error(`command hung in the pty: ${prepared.command}`);
   const raw = Buffer.concat(chunks);
   return { ...assembleOutput(prepared, chunks, options), raw, stderr: '' };
 }

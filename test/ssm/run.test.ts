@@ -34,14 +34,23 @@ function script(steps: AgentSessionSpec['script'], spec: Partial<AgentSessionSpe
 }
 
 const fakeKms =
-  (targetId = TARGET_ID): DataKeyProvider =>
-  async ({ keyId, sessionId }) => {
+  (targetId = TARGET_ID, acknowledgeChallenge = false): DataKeyProvider =>
+  async ({ keyId, sessionId, challenge }) => {
+    const acknowledged = acknowledgeChallenge && challenge !== undefined;
     const key = generateDataKey({
       keyId,
       numberOfBytes: 64,
-      encryptionContext: { 'aws:ssm:SessionId': sessionId, 'aws:ssm:TargetId': targetId },
+      encryptionContext: {
+        'aws:ssm:SessionId': sessionId,
+        'aws:ssm:TargetId': targetId,
+        ...(acknowledged ? { 'aws:ssm:RandomChallenge': challenge } : {}),
+      },
     });
-    return { plaintext: key.plaintext, ciphertextBlob: key.ciphertextBlob };
+    return {
+      plaintext: key.plaintext,
+      ciphertextBlob: key.ciphertextBlob,
+      challengeAcknowledged: acknowledged,
+    };
   };
 
 async function failure(promise: Promise<unknown>): Promise<SessionError> {
@@ -288,6 +297,20 @@ describe('KMS-encrypted sessions', () => {
     expect(result.exitCode).toBe(4);
     expect(result.encrypted).toBe(true);
     expect(result.customerMessage).toBe('This session is encrypted using AWS KMS.');
+  });
+
+  it('acknowledges the challenge for agents that require it (RequireKMSChallengeResponse)', async () => {
+    const strict = { ...kms, requireChallengeResponse: true };
+    const result = await runCmd(
+      "printf 'strict'",
+      { dataKeyProvider: fakeKms(TARGET_ID, true) },
+      { kms: strict },
+    );
+    expect(result.output).toBe('strict');
+    const refused = await failure(
+      runCmd('true', { dataKeyProvider: fakeKms(TARGET_ID, false), timeoutMs: 10_000 }, { kms: strict }),
+    );
+    expect(refused).toBeInstanceOf(ChannelClosedError);
   });
 
   it('fails the session when the data key has the wrong encryption context', async () => {

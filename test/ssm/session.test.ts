@@ -327,6 +327,27 @@ describe('DataChannelSession handshake', () => {
     expect(h.session.encrypted).toBe(true);
   });
 
+  it('sends ChallengeAcknowledgement when the data key was made with the agent challenge', async () => {
+    const h = harness({
+      dataKeyProvider: async () => ({
+        plaintext: DATA_KEY,
+        ciphertextBlob: Buffer.from('blob'),
+        challengeAcknowledged: true,
+      }),
+    });
+    h.session.receive(handshakeRequest(0, true));
+    await flush();
+    const response = parseJsonObject(inputs(h)[0]!.payload, 'resp');
+    const kms = (
+      response.ProcessedClientActions as Array<{ ActionResult: Record<string, unknown> | null }>
+    )[1];
+    expect(kms?.ActionResult).toEqual({
+      KMSCipherTextKey: Buffer.from('blob').toString('base64'),
+      KMSCipherTextHash: null,
+      ChallengeAcknowledgement: true,
+    });
+  });
+
   it('fails with HandshakeError and tells the agent when KMS is required but there is no key provider', () => {
     const h = harness();
     h.session.receive(handshakeRequest(0, true));
