@@ -14,9 +14,15 @@ async function main(): Promise<void> {
   for await (const line of lines) {
     const { bytes } = JSON.parse(line) as { bytes: number };
     // A printable, line-structured payload, reused for every step so the double holds little memory.
-    const block = Buffer.from('0123456789abcdef'.repeat(ONE_MIB / 16 / 64).concat('\n').repeat(64));
+    const block = Buffer.from(
+      '0123456789abcdef'
+        .repeat(ONE_MIB / 16 / 64)
+        .concat('\n')
+        .repeat(64),
+    );
     const steps = [];
-    for (let left = bytes; left > 0; left -= block.length) steps.push({ output: block.subarray(0, Math.min(left, block.length)) });
+    for (let left = bytes; left > 0; left -= block.length)
+      steps.push({ output: block.subarray(0, Math.min(left, block.length)) });
     const endpoint = gateway.createSession({
       script: steps,
       rawScript: true,

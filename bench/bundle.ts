@@ -24,7 +24,9 @@ export async function benchBundle(bundleAwsSdk: boolean): Promise<BundleFigures>
   const script = `const t=performance.now(); await import(${JSON.stringify(url)}); process.stdout.write(String(performance.now()-t));`;
   const times: number[] = [];
   for (let i = 0; i < IMPORT_RUNS; i++) {
-    times.push(Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })));
+    times.push(
+      Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })),
+    );
   }
   times.sort((a, b) => a - b);
   return {

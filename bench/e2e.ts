@@ -21,9 +21,15 @@ export class AgentServer {
   ) {}
 
   static async start(): Promise<AgentServer> {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'agent-server.ts')], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    // BENCH_AGENT_NODE_OPTIONS lets one profile the double, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+    const nodeOptions = (process.env.BENCH_AGENT_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+    const child = spawn(
+      process.execPath,
+      [...nodeOptions, '--import', 'tsx', join(__dirname, 'agent-server.ts')],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     child.stderr.pipe(process.stderr);
     return new AgentServer(child, createInterface({ input: child.stdout })[Symbol.asyncIterator]());
   }
@@ -43,7 +49,11 @@ export class AgentServer {
 }
 
 /** Client throughput, CPU and peak RSS for `bytes` of output through the default bounded sink. */
-export async function benchEndToEnd(server: AgentServer, bytes: number, outputLimitBytes = 256 * 1024): Promise<EndToEndFigures> {
+export async function benchEndToEnd(
+  server: AgentServer,
+  bytes: number,
+  outputLimitBytes = 256 * 1024,
+): Promise<EndToEndFigures> {
   const endpoint = await server.session(bytes);
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
