@@ -6,7 +6,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { clusterName, type EventDefaults } from '../lambda/event';
-import { FAN_OUT_MAX_CONCURRENCY_LIMIT } from './runtime/fan-out-input';
+import { FAN_OUT_MAX_CONCURRENCY_LIMIT } from '../lambda/fan-out/fan-out-input';
 import { type ScheduleConfig, scheduleProblems } from './schedules';
 
 export interface EcsExecRunnerProps {

@@ -13,6 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ExecEnv } from '../lambda/contract';
+import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from '../lambda/fan-out/list-service-tasks';
 import { HANDLER_ENTRY, RUNNER_RUNTIME, runnerBundlingOptions } from './bundling';
 import {
   DEFAULT_OUTPUT_PREFIX,
@@ -24,7 +25,6 @@ import { fanOutDefinition } from './fan-out-workflow';
 import { runCommandDefinition } from './run-command-workflow';
 import { acknowledgeRunnerFindings } from './runner-nag-acknowledgements';
 import { execRunnerStatements, listTasksStatement } from './runner-permissions';
-import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from './runtime/list-service-tasks';
 import { type ScheduleConfig, ScheduleTarget } from './schedules';
 
 export type { EcsExecRunnerProps } from './ecs-exec-runner-props';
@@ -126,7 +126,7 @@ export class EcsExecRunner extends Construct {
     });
 
     this.listTasksFunction = this.createFunction('ListTasksFunction', {
-      entry: path.join(__dirname, 'runtime', 'list-service-tasks.ts'),
+      entry: path.join(__dirname, '..', 'lambda', 'fan-out', 'list-service-tasks.ts'),
       description: "Lists a service's RUNNING tasks into S3 for the ECS Exec fan-out",
       timeout: Duration.minutes(2),
       memorySize: 256,

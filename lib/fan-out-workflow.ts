@@ -6,8 +6,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
+import { FAN_OUT_RESULTS_FOLDER, FAN_OUT_TASKS_FOLDER } from '../lambda/fan-out/list-service-tasks';
 import { type ExecInvokeOptions, execInvokeTask, LAMBDA_SERVICE_ERRORS } from './run-command-workflow';
-import { FAN_OUT_RESULTS_FOLDER, FAN_OUT_TASKS_FOLDER } from './runtime/list-service-tasks';
 
 /** State names of the "run on every task of a service" state machine. */
 export const FanOutStates = {

@@ -1,11 +1,11 @@
 import { Arn, ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import { FAN_OUT_RESULTS_FOLDER, FAN_OUT_TASKS_FOLDER } from '../lambda/fan-out/list-service-tasks';
 import type { EcsExecRunner } from './ecs-exec-runner';
 import type { EcsExecRunnerProps } from './ecs-exec-runner-props';
 import { FanOutStates, fanOutRunArns } from './fan-out-workflow';
 import { acknowledgeWildcardResources, WildcardReason } from './nag-acknowledgements';
 import { clusterScopedArn, ecsExecSessionsArn } from './runner-permissions';
-import { FAN_OUT_RESULTS_FOLDER, FAN_OUT_TASKS_FOLDER } from './runtime/list-service-tasks';
 
 /**
  * cdk-nag findings that are the design, each acknowledged for exactly one resource with the

@@ -1,6 +1,6 @@
 import type { EventDefaults } from '../lambda/event';
 import { parseExecEvent } from '../lambda/event';
-import { parseFanOutInput } from './runtime/fan-out-input';
+import { parseFanOutInput } from '../lambda/fan-out/fan-out-input';
 import { scheduleExpressionProblem, timeZoneProblem } from './schedule-expression';
 
 /** Which state machine a schedule starts. */

@@ -3,7 +3,11 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ExecEnv, ExecErrorName } from '../../lambda/contract';
 import { parseExecEvent } from '../../lambda/event';
-import { FanOutEnv, type ListServiceTasksDeps, listServiceTasks } from '../../lib/runtime/list-service-tasks';
+import {
+  FanOutEnv,
+  type ListServiceTasksDeps,
+  listServiceTasks,
+} from '../../lambda/fan-out/list-service-tasks';
 
 const ecsMock = mockClient(ECSClient);
 const s3Mock = mockClient(S3Client);

@@ -5,9 +5,9 @@
  */
 import { ECSClient, paginateListTasks } from '@aws-sdk/client-ecs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ExecEnv } from '../../lambda/contract';
-import { InvalidInput, TargetNotFound } from '../../lambda/errors';
-import { defaultsFromEnv } from '../../lambda/event';
+import { ExecEnv } from '../contract';
+import { InvalidInput, TargetNotFound } from '../errors';
+import { defaultsFromEnv } from '../event';
 import { FAN_OUT_MAX_CONCURRENCY_LIMIT, parseFanOutInput, taskEvent } from './fan-out-input';
 
 /** Environment of the listing function, besides the exec Lambda's defaults ({@link ExecEnv}). */

@@ -2,9 +2,9 @@
  * The input of the "run on every task of a service" state machine, shared by its listing
  * function (at run time) and the schedule checks (at synth). No CDK imports: it is bundled.
  */
-import type { ExecEvent } from '../../lambda/contract';
-import { InvalidInput } from '../../lambda/errors';
-import { type EventDefaults, type ExecRequest, parseExecEvent } from '../../lambda/event';
+import type { ExecEvent } from '../contract';
+import { InvalidInput } from '../errors';
+import { type EventDefaults, type ExecRequest, parseExecEvent } from '../event';
 
 /** Upper bound for `maxConcurrency` (a Distributed Map allows 10,000; ECS Exec is the limit here). */
 export const FAN_OUT_MAX_CONCURRENCY_LIMIT = 1000;
