@@ -203,6 +203,23 @@ describe('handler end to end (fake ECS/KMS/SSM + agent double, reached via AWS_E
     expect(JSON.stringify(result).length).toBeLessThan(262_144);
   });
 
+  it('resumes a dropped data channel with ssm:ResumeSession and loses no byte', async () => {
+    fake.faults.session = { faults: { closeAfterFrames: 2 }, timing: { chunkBytes: 256 } };
+    try {
+      const result = (await invoke({ command: 'seq 1 3000' })) as ExecResult;
+      expect(result.output).toBe(Array.from({ length: 3000 }, (_, i) => `${i + 1}\n`).join(''));
+      expect(fake.calls.some((c) => c.service === 'ssm' && c.operation === 'ResumeSession')).toBe(true);
+    } finally {
+      delete fake.faults.session;
+    }
+  });
+
+  it('refuses an idempotencyKey when no idempotency table is configured', async () => {
+    const error = await failure({ command: 'echo once', idempotencyKey: 'k-1' });
+    expect(error.name).toBe('InvalidInput');
+    expect(error.message).toMatch(/idempotency table/);
+  });
+
   it('reports through the task token when Step Functions waits for a callback', async () => {
     const ok = await invoke({ command: 'echo via token', taskToken: 'token-ok' });
     expect(ok).toMatchObject({ taskTokenReported: 'success' });
