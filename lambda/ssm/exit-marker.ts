@@ -84,6 +84,12 @@ export class ExitMarkerExtractor {
     return combined.subarray(0, keepFrom);
   }
 
+  /** True when the bytes so far end with this run's marker: the command has provably finished. */
+  get endsWithMarker(): boolean {
+    const match = this.finalMarker.exec(this.held.toString('latin1'));
+    return match !== null && Number(match[2]) <= MAX_EXIT_STATUS;
+  }
+
   /** Ends the stream: strips the marker if the stream ends with it. */
   finish(): ExitMarkerResult {
     if (this.finished) {

@@ -69,6 +69,11 @@ export class OutputAssembler {
   }
 
   /** Raw bytes pushed so far (what the agent sent). */
+  /** The stream so far ends with the exit marker (always false in raw mode). */
+  get exitMarkerSeen(): boolean {
+    return this.extractor?.endsWithMarker ?? false;
+  }
+
   get rawBytes(): number {
     return this.raw;
   }

@@ -236,6 +236,16 @@ class SessionRunner {
     if (this.connection !== connection) return;
     this.connection = null;
     if (this.outcome !== null || this.session.isFinished) return;
+    if (this.assembler.exitMarkerSeen && this.session.undeliveredCount === 0) {
+      // The wrapper printed its exit status last and every frame before it arrived in order: the
+      // output is complete, only the gateway's channel_closed went missing.
+      this.options.logger?.warn('data channel closed without channel_closed after the command finished', {
+        sessionId: this.endpoint.sessionId,
+        code,
+      });
+      this.finish({ kind: 'closed', info: { sessionId: this.endpoint.sessionId, output: '' } });
+      return;
+    }
     this.options.logger?.warn('data channel dropped before the session ended', {
       sessionId: this.endpoint.sessionId,
       code,

@@ -246,6 +246,15 @@ describe('runSession() against faults of the real agent', () => {
     expect(error.partial.output).toBe('partial\n');
   });
 
+  it('accepts a close without channel_closed once the exit marker proved the command finished', async () => {
+    const result = await runCmd(
+      "printf 'done\\n'; exit 2",
+      {},
+      { faults: { closeWithoutChannelClosed: true } },
+    );
+    expect(result).toMatchObject({ output: 'done\n', exitCode: 2 });
+  });
+
   it('turns channel_closed error text into ChannelClosedError', async () => {
     const endpoint = script([{ output: 'x' }], {
       faults: { channelClosedOutput: 'Session terminated by admin' },
