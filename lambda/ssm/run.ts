@@ -148,6 +148,8 @@ class SessionRunner {
   private interrupting: TimeoutKind | 'abort' | null = null;
   private resuming = false;
   private pendingInterruptError: SessionError | null = null;
+  /** Whether the gateway has answered a ping on this session (it then tells a live socket from a dead one). */
+  private pongSeen = false;
 
   constructor(
     private readonly endpoint: SessionEndpoint,
@@ -204,6 +206,7 @@ class SessionRunner {
           binary: (data) => this.session.receive(data),
           closed: (code, reason) => this.onSocketClosed(connection, code, reason),
           alive: () => {
+            this.pongSeen = true;
             if (this.session.undeliveredCount === 0) this.lastProgressMs = Date.now();
           },
         },
@@ -303,6 +306,9 @@ class SessionRunner {
         this.session.tick();
         const now = Date.now();
         if (this.interrupting !== null) return;
+        // A gateway that never answers pings gives no liveness signal: then only a gap that does
+        // not fill counts as no progress, so a silent command is not mistaken for a dead socket.
+        if (!this.pongSeen && this.session.undeliveredCount === 0) this.lastProgressMs = now;
         if (now - this.startedMs >= timeoutMs) this.interrupt('deadline');
         else if (now - this.lastProgressMs >= noProgressMs) this.interrupt('no-progress');
       }, RESEND_TICK_MS),

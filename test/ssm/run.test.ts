@@ -264,6 +264,14 @@ describe('runSession() against faults of the real agent', () => {
     expect((error as ChannelClosedError).agentMessage).toBe('Session terminated by admin');
   });
 
+  it('does not mistake a silent but live command for no progress', async () => {
+    const result = await runCmd("sleep 1.5; printf 'late'", {
+      noProgressTimeoutMs: 600,
+      pingIntervalMs: 100,
+    });
+    expect(result).toMatchObject({ output: 'late', exitCode: 0 });
+  });
+
   it('fires the no-progress watchdog when a frame is lost for good', async () => {
     const endpoint = script([{ output: lines }, { delayMs: 5000 }], {
       faults: { drop: { seqs: [1] } },
