@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { encodeOpenDataChannel, encodeSizePayload } from './codec';
-import { buildCommand, type PreparedCommand } from './command';
+import { buildCommand, DEFAULT_TERMINAL_SIZE, type PreparedCommand } from './command';
 import {
   ChannelClosedError,
   SessionAbortedError,
@@ -25,7 +25,6 @@ import type {
 export const DEFAULT_TIMEOUT_MS = 300_000;
 export const DEFAULT_NO_PROGRESS_TIMEOUT_MS = 120_000;
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 256 * 1024;
-export const DEFAULT_TERMINAL_SIZE: TerminalSize = { cols: 200, rows: 50 };
 /** After Ctrl-C, how long to wait for the agent to close the session on its own. */
 export const DEFAULT_INTERRUPT_GRACE_MS = 3_000;
 /** Keeps idle sockets open through proxies and tells a live path from a dead one. */

@@ -1,5 +1,15 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn as spawnPty } from '@lydell/node-pty';
@@ -77,27 +87,29 @@ async function runDirect(prepared: PreparedCommand, options: AssembleOptions = {
 }
 
 /**
- * node-pty 1.1 destroys its read stream 200 ms after the child exits (a macOS workaround), which
- * drops output still unread when the machine is busy: the exit marker, the last thing written,
- * went missing that way. The agent reads the pty until EIO (spec §7.1), so the harness does too:
- * that one argument-less destroy is ignored until the stream has ended or failed (EIO) by itself.
+ * Reading a pty from Node loses its tail: libuv takes POLLHUP after a short read as EOF, and a pty
+ * master never returns more than 4095 bytes per read, so once the last process closes the slave
+ * the bytes still buffered are dropped (and node-pty also destroys its stream 200 ms after the
+ * child exits). The agent reads to EIO in Go and loses nothing (spec §7.1). So the harness holds
+ * the slave open itself, waits for the child to exit, writes an end sentinel through the slave
+ * (it queues behind everything already written) and reads until it sees that sentinel.
  */
-interface PtyReadStream {
-  destroy(error?: Error): unknown;
-  once(event: 'end', listener: () => void): unknown;
+const PTY_END_SENTINEL = Buffer.from('\0\u0001ecs-exec-runner-test-end\u0001\0');
+const EXIT_POLL_MS = 5;
+
+interface PtyInternals {
+  /** The slave's path, e.g. /dev/pts/3. */
+  readonly _pty?: string;
+  readonly _socket?: { destroy(error?: Error): unknown };
 }
 
-function keepReadingUntilEio(terminal: object): void {
-  const socket = (terminal as { _socket?: PtyReadStream })._socket;
-  if (socket === undefined) {
-    throw new Error('node-pty internals changed: no _socket to keep reading from');
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false; // node-pty reaps its child at once, so a dead child is gone
   }
-  let ended = false;
-  socket.once('end', () => {
-    ended = true;
-  });
-  const destroy = socket.destroy.bind(socket);
-  socket.destroy = (error?: Error) => (error !== undefined || ended ? destroy(error) : socket);
 }
 
 /** Same, but on a real pty (ONLCR, merged stderr, isatty), which is what the agent gives the command. */
@@ -110,22 +122,47 @@ async function runInPty(prepared: PreparedCommand, options: AssembleOptions = {}
     env: TEST_ENV,
     encoding: null,
   });
-  keepReadingUntilEio(terminal);
+  const { _pty: slavePath, _socket: socket } = terminal as unknown as PtyInternals;
+  if (slavePath === undefined || socket === undefined) {
+    throw new Error('node-pty internals changed: no _pty or _socket');
+  }
+  const slave = openSync(slavePath, constants.O_RDWR | constants.O_NOCTTY);
+  const destroy = socket.destroy.bind(socket);
+  let sawSentinel = false;
+  socket.destroy = (error?: Error) => (error !== undefined || sawSentinel ? destroy(error) : socket);
+
   const chunks: Buffer[] = [];
+  let tail = Buffer.alloc(0);
+  let onSentinel = (): void => {};
   // With `encoding: null` node-pty delivers Buffers, although its typings say string.
-  terminal.onData((data: string | Buffer) => chunks.push(Buffer.isBuffer(data) ? data : Buffer.from(data)));
-  let guard: NodeJS.Timeout | undefined;
-  const hung = await new Promise<boolean>((resolve) => {
-    terminal.onExit(() => resolve(false));
-    guard = setTimeout(() => {
-      terminal.kill('SIGKILL');
-      resolve(true);
-    }, HANG_GUARD_MS);
+  terminal.onData((data: string | Buffer) => {
+    const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data);
+    chunks.push(chunk);
+    tail = Buffer.concat([tail, chunk]).subarray(-PTY_END_SENTINEL.length);
+    if (tail.equals(PTY_END_SENTINEL)) onSentinel();
   });
-  clearTimeout(guard);
-  if (hung) throw new Error(`command hung in the pty: ${prepared.command}`);
-  const raw = Buffer.concat(chunks);
-  return { ...assembleOutput(prepared, chunks, options), raw, stderr: '' };
+  try {
+    const deadline = Date.now() + HANG_GUARD_MS;
+    while (isAlive(terminal.pid)) {
+      if (Date.now() > deadline) {
+        terminal.kill('SIGKILL');
+        throw new Error(`command hung in the pty: ${prepared.command}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, EXIT_POLL_MS));
+    }
+    await new Promise<void>((resolve) => {
+      onSentinel = resolve;
+      writeSync(slave, PTY_END_SENTINEL);
+    });
+    sawSentinel = true;
+  } finally {
+    closeSync(slave);
+    sawSentinel = true;
+    socket.destroy();
+  }
+  const all = Buffer.concat(chunks);
+  const raw = all.subarray(0, all.length - PTY_END_SENTINEL.length);
+  return { ...assembleOutput(prepared, [raw], options), raw, stderr: '' };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -549,6 +586,14 @@ describe.each([true, false])('end to end on a real pty (tty=%s)', (tty) => {
     },
   ])('reports the exit code of `$command`', async ({ command, output, exitCode }) => {
     expect(await runInPty(prepare(command))).toMatchObject({ output, exitCode });
+  });
+
+  it('delivers a large output completely, with the exit code after it', async () => {
+    const expected = Array.from({ length: 20_000 }, (_, index) => `${index + 1}\n`).join('');
+    const result = await runInPty(prepare('seq 1 20000; exit 6'));
+    expect(result.output.length).toBe(expected.length);
+    expect(result.output === expected).toBe(true);
+    expect(result.exitCode).toBe(6);
   });
 
   it('strips colours when asked to', async () => {
