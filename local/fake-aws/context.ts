@@ -1,8 +1,10 @@
 /** What the service handlers of the fake endpoint share. */
 import type { AgentSessionSpec } from '../agent-double/options';
+import type { StackRegistry } from './cloudformation';
 import type { FaultPlan, SessionOverrides } from './faults';
 import type { JsonObject } from './input';
 import type { S3Store } from './s3-store';
+import type { StateMachineRegistry } from './sfn';
 import type { FakeWorld } from './world';
 
 type Awaitable<T> = T | Promise<T>;
@@ -49,6 +51,10 @@ export interface FakeContext {
   readonly sessions: ExecSessionRecord[];
   readonly taskCallbacks: TaskCallback[];
   readonly s3: S3Store;
+  /** State machines StartExecution can run, and their executions. */
+  readonly stateMachines: StateMachineRegistry;
+  /** CloudFormation stacks DescribeStacks answers with. */
+  readonly stacks: StackRegistry;
   /** `http://127.0.0.1:<port>`, for S3 `Location`s. */
   readonly endpoint: () => string;
 }

@@ -1,6 +1,7 @@
 /**
- * A local endpoint for the AWS APIs the exec Lambda calls (ECS, KMS, SSM, Step Functions, S3),
- * backed by the message-gateway double, for tests and for running without an AWS account.
+ * A local endpoint for the AWS APIs the exec Lambda calls (ECS, KMS, SSM, Step Functions, S3) and
+ * the CLI calls (Step Functions executions, CloudFormation DescribeStacks), backed by the
+ * message-gateway double, for tests and for running without an AWS account.
  *
  * ```ts
  * const fake = await startFakeAws({ sessionDefaults: FAST_SESSION_DEFAULTS });
@@ -13,6 +14,14 @@
 import { MessageGatewayDouble } from '../agent-double';
 import { type FakeAwsOf, type FakeAwsOptionsOf, startFakeAwsServer } from './server';
 
+export {
+  CLOUDFORMATION_API_VERSION,
+  type FakeStack,
+  type FakeStackInput,
+  type FakeStackOutput,
+  type FakeStackOutputs,
+  StackRegistry,
+} from './cloudformation';
 export type { ExecSessionRecord, GatewayPort, SessionHandle, TaskCallback } from './context';
 export { ECS_TARGET_PREFIX, EcsMessage, LIST_TASKS_MAX_RESULTS } from './ecs';
 export { AwsServiceError, UNKNOWN_OPERATION } from './errors';
@@ -41,10 +50,21 @@ export {
   UNSET_ENV,
 } from './server';
 export {
+  type ExecutionExecutor,
+  type ExecutionHistoryRecorder,
+  type ExecutionOutcome,
+  type ExecutionRun,
+  type ExecutionStatus,
+  executionArnOf,
+  type FakeExecution,
+  type FakeHistoryEvent,
+  historyDetailsMember,
   SFN_MAX_CAUSE_CHARS,
   SFN_MAX_ERROR_CHARS,
   SFN_MAX_OUTPUT_BYTES,
   SFN_TARGET_PREFIX,
+  type StateMachineOptions,
+  StateMachineRegistry,
 } from './sfn';
 export { SSM_TARGET_PREFIX } from './ssm';
 export {

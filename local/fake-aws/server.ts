@@ -1,10 +1,19 @@
 /**
  * The fake AWS endpoint: one local HTTP server that answers the ECS, KMS, SSM, Step Functions and
- * S3 calls of the exec Lambda. The SDK reaches it only through its standard endpoint settings
- * (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`), so the code under test never knows.
+ * S3 calls of the exec Lambda, and the CloudFormation DescribeStacks of the CLI. The SDK reaches it
+ * only through its standard endpoint settings (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`),
+ * so the code under test never knows.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  CLOUDFORMATION_API_VERSION,
+  handleCloudFormation,
+  newRequestId,
+  queryErrorDocument,
+  queryInput,
+  StackRegistry,
+} from './cloudformation';
 import type { ExecSessionRecord, FakeContext, GatewayPort, JsonOperation, TaskCallback } from './context';
 import { ECS_OPERATIONS, ECS_TARGET_PREFIX } from './ecs';
 import { AwsServiceError, HttpStatus, unknownOperation } from './errors';
@@ -20,7 +29,7 @@ import {
   s3RecordedInput,
 } from './s3';
 import { S3Store } from './s3-store';
-import { SFN_OPERATIONS, SFN_TARGET_PREFIX } from './sfn';
+import { SFN_OPERATIONS, SFN_TARGET_PREFIX, StateMachineRegistry } from './sfn';
 import { SSM_OPERATIONS, SSM_TARGET_PREFIX } from './ssm';
 import { defaultWorld, type FakeWorld } from './world';
 
@@ -33,7 +42,7 @@ export const REDACTED = '<redacted>';
 const REDACTED_MEMBERS: ReadonlySet<string> = new Set(['tokenValue', 'TokenValue', 'Plaintext']);
 
 /** `serviceId`s whose `AWS_ENDPOINT_URL_<ID>` the fake sets, so a stray one cannot win. */
-const SERVICE_ENDPOINT_IDS = ['ECS', 'KMS', 'SSM', 'SFN', 'S3'] as const;
+const SERVICE_ENDPOINT_IDS = ['ECS', 'KMS', 'SSM', 'SFN', 'S3', 'CLOUDFORMATION'] as const;
 /**
  * Unset by applyEnv (and to be dropped from a child process's environment): with AWS_PROFILE set,
  * the SDK skips the env credentials and would sign with the developer's real profile; a real
@@ -41,7 +50,10 @@ const SERVICE_ENDPOINT_IDS = ['ECS', 'KMS', 'SSM', 'SFN', 'S3'] as const;
  */
 export const UNSET_ENV: readonly string[] = ['AWS_PROFILE', 'AWS_SESSION_TOKEN'];
 
-export type FakeService = 'ecs' | 'kms' | 'ssm' | 'sfn' | 's3';
+export type FakeService = 'ecs' | 'kms' | 'ssm' | 'sfn' | 's3' | 'cloudformation';
+
+/** Form-encoded bodies are the query protocol's (CloudFormation); S3 never posts one to `/`. */
+const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
 
 interface JsonService {
   readonly service: FakeService;
@@ -105,6 +117,10 @@ export interface FakeAwsOf<G extends GatewayPort> {
   readonly taskCallbacks: TaskCallback[];
   /** The ECS Exec sessions ExecuteCommand created, with the spec the agent double got. */
   readonly sessions: ExecSessionRecord[];
+  /** Step Functions: `register(arn, executor)` makes StartExecution run `executor`; executions are kept here. */
+  readonly stateMachines: StateMachineRegistry;
+  /** CloudFormation: `put({ stackName, outputs })` makes DescribeStacks answer for the stack. */
+  readonly stacks: StackRegistry;
   close(): Promise<void>;
 }
 
@@ -161,6 +177,8 @@ export async function startFakeAwsServer<G extends GatewayPort>(
   const s3 = new S3Store();
   const taskCallbacks: TaskCallback[] = [];
   const sessions: ExecSessionRecord[] = [];
+  const stateMachines = new StateMachineRegistry();
+  const stacks = new StackRegistry(() => world);
   let endpoint = '';
   const ctx: FakeContext = {
     world,
@@ -170,6 +188,8 @@ export async function startFakeAwsServer<G extends GatewayPort>(
     sessions,
     taskCallbacks,
     s3,
+    stateMachines,
+    stacks,
     endpoint: () => endpoint,
   };
 
@@ -297,9 +317,47 @@ export async function startFakeAwsServer<G extends GatewayPort>(
     }
   };
 
+  const handleQuery = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const params = new URLSearchParams((await readBody(req)).toString('utf8'));
+    const action = params.get('Action') ?? '';
+    const version = params.get('Version') ?? '';
+    const input = queryInput(params);
+    const requestId = newRequestId();
+    const service = version === CLOUDFORMATION_API_VERSION ? 'cloudformation' : `query:${version}`;
+    const sendXml = (status: number, body: string): void => {
+      res.writeHead(status, {
+        'content-type': 'text/xml',
+        'content-length': String(Buffer.byteLength(body, 'utf8')),
+        'x-amzn-requestid': requestId,
+      });
+      res.end(body);
+    };
+    try {
+      if (version !== CLOUDFORMATION_API_VERSION) throw unknownOperation(service, action);
+      throwInjected(faults, `${service}.${action}`);
+      const body = await handleCloudFormation(ctx, action, params, requestId);
+      record({ service, operation: action, input });
+      sendXml(HttpStatus.Ok, body);
+    } catch (caught) {
+      const err = errorDetails(caught);
+      record({ service, operation: action, input, error: { code: err.code, message: err.message } });
+      sendXml(err.status, queryErrorDocument(err, requestId));
+    }
+  };
+
+  const isQueryRequest = (req: IncomingMessage): boolean =>
+    req.method === 'POST' &&
+    (req.url ?? '/').split('?')[0] === '/' &&
+    (headerValue(req, 'content-type') ?? '').startsWith(FORM_CONTENT_TYPE);
+
   const server: Server = createServer((req, res) => {
     const target = headerValue(req, 'x-amz-target');
-    const handled = target !== undefined ? handleJson(req, res, target) : handleS3Request(req, res);
+    const handled =
+      target !== undefined
+        ? handleJson(req, res, target)
+        : isQueryRequest(req)
+          ? handleQuery(req, res)
+          : handleS3Request(req, res);
     handled.catch((err: unknown) => {
       if (!res.headersSent) {
         const failure = errorDetails(err);
@@ -369,6 +427,8 @@ export async function startFakeAwsServer<G extends GatewayPort>(
     objects: s3.objects,
     taskCallbacks,
     sessions,
+    stateMachines,
+    stacks,
     close,
   };
 }

@@ -1,0 +1,92 @@
+/** Help texts of `ecs-exec` (and the exit-code table `npm start --help` shares). */
+import { ExecErrorName } from '../lambda/contract';
+import { RunExitCode } from './execution-exit-codes';
+import { ExitCode } from './exit-codes';
+import { DEFAULT_STACK_NAME, RUN_COMMAND_OUTPUT_KEY } from './stack-names';
+
+/** The exit codes, built from the constants so the help cannot drift from them. */
+export function exitCodeHelp(
+  extra: ReadonlyArray<readonly [number, string]> = [],
+  jsonFlag = '--json',
+): string {
+  const codes: Array<readonly [number, string]> = [
+    [
+      ExitCode.InvalidInput,
+      `${ExecErrorName.InvalidInput}, or a usage error (bad option, unknown stack, busy port)`,
+    ],
+    [ExitCode.TargetNotFound, ExecErrorName.TargetNotFound],
+    [ExitCode.SessionFailed, ExecErrorName.SessionFailed],
+    [ExitCode.Unexpected, 'any other error (AWS, Lambda, Step Functions, this tool)'],
+    [ExitCode.AgentNotReady, ExecErrorName.AgentNotReady],
+    [ExitCode.ExecuteCommandDenied, ExecErrorName.ExecuteCommandDenied],
+    [ExitCode.CommandTimedOut, ExecErrorName.CommandTimedOut],
+    ...extra,
+    [RunExitCode.Interrupted, 'interrupted (Ctrl-C)'],
+    [RunExitCode.Terminated, 'terminated (SIGTERM)'],
+  ];
+  const rows: Array<readonly [number | string, string]> = [
+    ['0', 'the command succeeded (or ran with --raw, which has no exit code)'],
+    ['1-255', `the command's own exit code (${ExecErrorName.NonZeroExit})`],
+    ...codes.sort(([a], [b]) => a - b),
+  ];
+  const lines = rows.map(([code, meaning]) => `  ${String(code).padEnd(6)} ${meaning}`);
+  return `Exit codes (a command may itself exit with one of these numbers; ${jsonFlag} tells them apart):\n${lines.join('\n')}\n`;
+}
+
+export const MAIN_USAGE = `Usage: ecs-exec <command> [options]
+
+Commands:
+  run [options] -- <command...>   run a command in a running ECS task through the deployed
+                                  "run one command" state machine, print its output, exit with its code
+  history [--region R] <execution-arn>
+                                  print an execution's events as a timeline
+  help [run|history]              show help
+
+Run "ecs-exec run --help" for the options.
+`;
+
+export const RUN_USAGE = `Usage: ecs-exec run [options] -- <command...>
+
+Starts the "run one command" state machine with an exec event, waits for it (a spinner on stderr
+when it is a terminal), prints the command's output exactly as the result holds it, and exits
+with the command's exit code. One word after "--" is the command string as it is; several words
+are joined with spaces (quote the whole command to keep its quoting).
+
+State machine:
+  --state-machine ARN      the state machine to start
+  --stack NAME             take the ARN from the stack's ${RUN_COMMAND_OUTPUT_KEY} output
+                           (default when neither is given: --stack ${DEFAULT_STACK_NAME})
+  --region REGION          AWS region (default: the SDK's, e.g. AWS_REGION or the profile's)
+Target (defaults: the function's DEFAULT_CLUSTER, DEFAULT_SERVICE, DEFAULT_CONTAINER):
+  --cluster NAME|ARN
+  --service NAME           a RUNNING task of this service
+  --task ID|ARN            this task (not with --service)
+  --container NAME
+Command:
+  --timeout SECONDS        the command's timeout, 1-900 (default 300)
+  --stdin TEXT             TEXT on the command's stdin, then EOF
+  --stdin-file PATH        a file's contents on the command's stdin ("-": this process's stdin)
+  --tty                    keep the pseudo-terminal (colours, progress bars)
+  --raw                    no shell and no wrapper (shell: false): there is no exit code
+  --idempotency-key KEY    a repeat with the same key returns the first result
+Execution:
+  --name NAME              the execution name (default: ecs-exec-<time>-<random>)
+  --no-wait                print the execution ARN and exit 0
+  --poll-max-seconds N     stop waiting after N seconds (exit ${RunExitCode.StillRunning}; the execution goes on)
+Output:
+  --json                   print the raw result (or the failure) as JSON on stdout
+  --history                print the execution's timeline on stderr at the end
+  -h, --help
+
+${exitCodeHelp([
+  [RunExitCode.ExecutionTimedOut, 'the execution timed out (TIMED_OUT)'],
+  [RunExitCode.ExecutionAborted, 'the execution was stopped (ABORTED)'],
+  [RunExitCode.StillRunning, 'still running at --poll-max-seconds'],
+])}`;
+
+export const HISTORY_USAGE = `Usage: ecs-exec history [--region REGION] <execution-arn>
+
+Prints the execution's events (GetExecutionHistory) as a timeline, e.g.
+  +0.000s  ExecutionStarted
+  +1.204s  TaskSucceeded RunCommand
+`;
