@@ -10,11 +10,14 @@
  *   (as the agent does) would lose them. The price: a child never blocks on a full pty.
  * - The double holds the pty's slave side open itself. On Linux, node-pty (libuv) drops the last
  *   unread bytes when the slave side hangs up (microsoft/node-pty#72, #85, #726); with a slave fd
- *   held, no hang-up happens and node-pty's own 200 ms exit timeout ends the stream after the
- *   kernel buffer was drained. So EOF comes ~200 ms after the direct child exits, and a background
- *   process that keeps the pty open does not keep the session alive (the agent would wait for it).
+ *   held, no hang-up happens. When node-pty's 200 ms exit timer fires, a sentinel is written
+ *   through the slave and the stream ends only once the reader has seen it, so nothing still in
+ *   the kernel is lost however busy the machine. EOF comes ~200 ms after the direct child exits,
+ *   and a background process that keeps the pty open does not keep the session alive (the agent
+ *   would wait for it).
  */
-import { closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants as fsConstants, openSync, writeSync } from 'node:fs';
 import { type IPty, spawn } from '@lydell/node-pty';
 import { shlexSplit } from '../shlex';
 import { lookPath } from './lookpath';
@@ -150,11 +153,20 @@ interface RawPty {
 function holdSlave(raw: RawPty): number | undefined {
   if (raw.ptsName === undefined) return undefined;
   try {
-    return openSync(raw.ptsName, fsConstants.O_RDONLY | fsConstants.O_NOCTTY);
+    // Read-write: the end-of-output sentinel is written through it (deferSocketDestroy).
+    return openSync(raw.ptsName, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
   } catch {
     return undefined;
   }
 }
+
+/** node-pty internals we lean on: the master socket it destroys 200 ms after the child exits. */
+interface PtySocketInternals {
+  _socket?: { destroy(error?: Error): unknown };
+}
+
+/** If the end-of-output sentinel never shows up (it always should), stop waiting after this long. */
+const SENTINEL_WAIT_LIMIT_MS = 5_000;
 
 class PtyProcess implements OutputSource {
   readonly output = new ByteQueue();
@@ -162,14 +174,22 @@ class PtyProcess implements OutputSource {
   private readonly raw: RawPty;
   private ended = false;
   private slaveFd: number | undefined;
+  /** Written through the slave once the child is gone; everything before it has been read when it arrives. */
+  private readonly sentinel = Buffer.from(
+    `\u0000ecs-exec-double-eof-${randomBytes(12).toString('hex')}\u0000`,
+  );
+  private sentinelWritten = false;
+  private sentinelTail: Buffer = Buffer.alloc(0);
+  private releaseSocket: (() => void) | undefined;
 
   constructor(private readonly pty: IPty) {
     this.raw = pty;
     this.slaveFd = holdSlave(this.raw);
+    this.deferSocketDestroy();
     pty.onData((data: string | Buffer) => {
-      this.output.push(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+      this.receive(typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
     });
-    // With the slave held, node-pty reports the exit 200 ms after the child's, once the pty is drained.
+    // With the slave held, node-pty reports the exit once the pty is drained (see deferSocketDestroy).
     this.exited = new Promise((resolve) => {
       pty.onExit(({ exitCode, signal }) => {
         this.ended = true;
@@ -178,6 +198,53 @@ class PtyProcess implements OutputSource {
         resolve(signal ? { exitCode, signal } : { exitCode });
       });
     });
+  }
+
+  /**
+   * node-pty destroys the master socket 200 ms after the child exits, read or not; on a busy
+   * machine the last output can still be in the kernel then. Instead, when that moment comes, write
+   * a sentinel through the slave we hold and destroy the socket only once the reader has seen it.
+   */
+  private deferSocketDestroy(): void {
+    const socket = (this.pty as unknown as PtySocketInternals)._socket;
+    if (socket === undefined || this.slaveFd === undefined) return;
+    const destroy = socket.destroy.bind(socket);
+    socket.destroy = (error?: Error) => {
+      if (this.sentinelWritten || this.slaveFd === undefined) return destroy(error);
+      this.sentinelWritten = true;
+      const limit = setTimeout(() => this.releaseSocket?.(), SENTINEL_WAIT_LIMIT_MS);
+      this.releaseSocket = () => {
+        clearTimeout(limit);
+        this.releaseSocket = undefined;
+        destroy(error);
+      };
+      try {
+        writeSync(this.slaveFd, this.sentinel);
+      } catch {
+        this.releaseSocket();
+      }
+      return socket;
+    };
+  }
+
+  private receive(data: Buffer): void {
+    if (!this.sentinelWritten) {
+      this.output.push(data);
+      return;
+    }
+    const combined = this.sentinelTail.length === 0 ? data : Buffer.concat([this.sentinelTail, data]);
+    const at = combined.indexOf(this.sentinel);
+    if (at !== -1) {
+      this.sentinelTail = Buffer.alloc(0);
+      this.output.push(combined.subarray(0, at));
+      this.output.push(combined.subarray(at + this.sentinel.length));
+      this.releaseSocket?.();
+      return;
+    }
+    // Keep back what could be the start of a sentinel split across reads.
+    const keep = Math.min(combined.length, this.sentinel.length - 1);
+    this.output.push(combined.subarray(0, combined.length - keep));
+    this.sentinelTail = Buffer.from(combined.subarray(combined.length - keep));
   }
 
   get pid(): number {
