@@ -467,7 +467,8 @@ export class AgentSession {
 
   private setPaused(paused: boolean): void {
     this.paused = paused;
-    if (paused) return;
+    // Runs for every client frame (acks included): nothing to allocate when nobody waits.
+    if (paused || this.activeWaiters.length === 0) return;
     const waiters = this.activeWaiters;
     this.activeWaiters = [];
     for (const wake of waiters) wake();

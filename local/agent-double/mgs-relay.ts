@@ -25,6 +25,7 @@ import {
 } from './faults';
 import type { ConnectionRecord, RelayFate, SessionObservation } from './observation';
 import type { AgentSessionSpec, ResolvedTiming } from './options';
+import { WebSocketWriteBatch } from './write-batch';
 
 /** Above this many unsent bytes on the client socket the agent's writes "block". */
 const CONGESTION_HIGH_WATER_BYTES = 4 * 1024 * 1024;
@@ -51,9 +52,8 @@ export class SessionRelay implements AgentLink {
   readonly agent: AgentSession;
   private readonly faults: AgentFaults;
   private client: WebSocket | undefined;
-  /** The client's TCP socket under `client`, corked while a burst of frames is written. */
-  private clientSocket: Duplex | undefined;
-  private corked = false;
+  /** Frames for `client`, written to its TCP socket once per tick (see write-batch.ts). */
+  private clientWrites: WebSocketWriteBatch | undefined;
   private connectionCount = 0;
   private outputOnFirstConnection = 0;
   /** Output sequence numbers relayed at least once: faults hit first relays only. */
@@ -86,7 +86,7 @@ export class SessionRelay implements AgentLink {
 
   /**
    * A client socket passed the open frame check.
-   * @param socket the TCP socket under `ws`, used only to batch writes.
+   * @param socket the TCP socket under `ws`, used only to batch writes; `ws` must not compress.
    */
   attach(ws: WebSocket, socket: Duplex, open: OpenDataChannelRecord): void {
     if (this.gone) {
@@ -95,6 +95,7 @@ export class SessionRelay implements AgentLink {
     }
     const previous = this.client;
     if (previous !== undefined) {
+      this.flushWrites();
       this.client = undefined;
       previous.close(CLOSE_NORMAL, 'replaced by a newer connection');
     }
@@ -109,7 +110,7 @@ export class SessionRelay implements AgentLink {
     };
     this.observation.connections.push(record);
     this.client = ws;
-    this.clientSocket = socket;
+    this.clientWrites = new WebSocketWriteBatch(ws, socket);
     ws.on('close', (code: number) => {
       record.closed = true;
       record.closeCode = code;
@@ -118,6 +119,8 @@ export class SessionRelay implements AgentLink {
     if (this.faults.startPublicationFirst === true) this.send(ws, serviceFrame(MessageType.StartPublication));
     if (!this.agent.isStarted) this.agent.start();
     else this.agent.startPublication();
+    // Like fromClient: this runs while `ws` parses the client's open frame.
+    this.flushWrites();
   }
 
   /** A binary frame from a client socket. */
@@ -125,6 +128,9 @@ export class SessionRelay implements AgentLink {
     if (ws !== this.client || this.gone) return;
     if (this.clientHold !== undefined) this.clientHold.push(data);
     else this.agent.receiveFromClient(data);
+    // What the agent sent in reply goes out before `ws` parses the next client frame, which may
+    // be a close that `ws` answers on the socket at once.
+    this.flushWrites();
   }
 
   /** ssm:TerminateSession. */
@@ -139,6 +145,9 @@ export class SessionRelay implements AgentLink {
     this.agent.terminate();
     this.markGone();
     this.clearTimers();
+    // The socket is destroyed: what is still queued is lost, as corked writes would be.
+    this.clientWrites?.discard();
+    this.clientWrites = undefined;
     this.client?.terminate();
     this.client = undefined;
   }
@@ -201,13 +210,13 @@ export class SessionRelay implements AgentLink {
 
   whenWritable(): Promise<void> | undefined {
     const ws = this.client;
-    if (ws === undefined || ws.bufferedAmount < CONGESTION_HIGH_WATER_BYTES) return undefined;
+    if (ws === undefined || this.unsentBytes(ws) < CONGESTION_HIGH_WATER_BYTES) return undefined;
     return new Promise((resolve) => {
       const poll = (): void => {
         if (
           this.client !== ws ||
           ws.readyState !== WebSocket.OPEN ||
-          ws.bufferedAmount < CONGESTION_LOW_WATER_BYTES
+          this.unsentBytes(ws) < CONGESTION_LOW_WATER_BYTES
         ) {
           resolve();
         } else {
@@ -219,6 +228,15 @@ export class SessionRelay implements AgentLink {
   }
 
   // ---- internals ------------------------------------------------------------------------------
+
+  /** Bytes for `ws` not yet taken by the kernel: the socket's buffer plus this tick's batch. */
+  private unsentBytes(ws: WebSocket): number {
+    return ws.bufferedAmount + (this.clientWrites?.pendingBytes ?? 0);
+  }
+
+  private flushWrites(): void {
+    this.clientWrites?.flush();
+  }
 
   private endClientSide(output: string): void {
     if (this.gone) return;
@@ -233,6 +251,7 @@ export class SessionRelay implements AgentLink {
       this.observation.channelClosedOutput = output;
       if (ws !== undefined) this.send(ws, this.channelClosedFrame(output));
     }
+    this.flushWrites();
     ws?.close(CLOSE_NORMAL);
   }
 
@@ -243,8 +262,10 @@ export class SessionRelay implements AgentLink {
   }
 
   private clientLeft(): void {
+    // Frames already sent on this connection still go out if it is open (closeAfterFrames).
+    this.flushWrites();
     this.client = undefined;
-    this.clientSocket = undefined;
+    this.clientWrites = undefined;
     for (const held of this.held) this.clearTimer(held.timer);
     this.held = [];
     // MGS tells the agent its subscriber is gone; it stops publishing until the client resumes.
@@ -339,30 +360,25 @@ export class SessionRelay implements AgentLink {
     });
   }
 
+  /**
+   * ws.send(frame), except that frames sent in one synchronous burst (the agent's reads with no
+   * inter-chunk delay) go out in one socket write, which is what keeps the double fast enough for
+   * throughput benchmarks. Order and bytes are unchanged.
+   */
   private send(ws: WebSocket, frame: Buffer, afterFlush?: () => void): void {
     if (ws.readyState !== WebSocket.OPEN) {
       afterFlush?.();
       return;
     }
-    this.corkUntilNextTick();
+    const writes = this.clientWrites;
+    if (afterFlush === undefined && writes !== undefined && ws === this.client) {
+      writes.add(frame);
+      return;
+    }
+    // Whatever was batched for this socket goes first.
+    this.flushWrites();
     if (afterFlush === undefined) ws.send(frame);
     else ws.send(frame, () => afterFlush());
-  }
-
-  /**
-   * ws writes each message with its own syscall. Frames sent in one synchronous burst (the agent's
-   * reads with no inter-chunk delay) go out in one write instead, which is what keeps the double
-   * fast enough for throughput benchmarks. Order and content are unchanged.
-   */
-  private corkUntilNextTick(): void {
-    const socket = this.clientSocket;
-    if (this.corked || socket === undefined) return;
-    this.corked = true;
-    socket.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      socket.uncork();
-    });
   }
 
   private setTimer(callback: () => void, delayMs: number): NodeJS.Timeout {
