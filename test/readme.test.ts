@@ -118,6 +118,21 @@ describe('README commands', () => {
     SLOW_MS,
   );
 
+  it(
+    'runs npm run bench end to end (on small sizes: targets live in the figures, not in tests)',
+    async () => {
+      expect(commands).toContain('npm run bench');
+      const { code, stdout } = await shell(
+        'npm run bench',
+        cleanEnv({ BENCH_QUICK: '1', BENCH_AGENT_WARM_UP_MIB: '0' }),
+      );
+      expect(code).toBe(0);
+      for (const figure of ['codec:', 'handler bundle', 'end to end:', 'memory:'])
+        expect(stdout).toContain(figure);
+    },
+    SLOW_MS,
+  );
+
   it('gives aws stepfunctions start-execution an input the Lambda accepts', () => {
     const starts = commands.filter((command) => command.startsWith('aws stepfunctions start-execution'));
     expect(starts.length).toBeGreaterThan(0);
