@@ -1,6 +1,6 @@
 import { MessageType, PayloadType } from '../../lambda/ssm/constants';
-import { type AgentTimingOptions, MessageGatewayDouble, type ScriptStep } from '../../local/agent-double';
-import { eventually, RawClient } from './raw-client';
+import type { AgentTimingOptions, MessageGatewayDouble, ScriptStep } from '../../local/agent-double';
+import { eventually, useGatewayPerTest } from './raw-client';
 
 /** Quick resends so faults heal in tens of milliseconds. */
 const FAST: AgentTimingOptions = {
@@ -23,21 +23,8 @@ const FOUR_FRAMES: ScriptStep[] = [
 ];
 
 let gateway: MessageGatewayDouble;
-const clients: RawClient[] = [];
-
-async function connect(...args: Parameters<typeof RawClient.connect>): Promise<RawClient> {
-  const client = await RawClient.connect(...args);
-  clients.push(client);
-  return client;
-}
-
-beforeEach(async () => {
-  gateway = await MessageGatewayDouble.start();
-});
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await gateway.close();
+const connect = useGatewayPerTest((started) => {
+  gateway = started;
 });
 
 describe('MessageGatewayDouble faults', () => {

@@ -1,6 +1,6 @@
 import { PayloadType } from '../../lambda/ssm/constants';
-import { type AgentTimingOptions, MessageGatewayDouble } from '../../local/agent-double';
-import { RawClient } from './raw-client';
+import type { AgentTimingOptions, MessageGatewayDouble } from '../../local/agent-double';
+import { useGatewayPerTest } from './raw-client';
 
 /** Small timings so each session takes milliseconds; the defaults are checked separately. */
 const FAST: AgentTimingOptions = {
@@ -13,21 +13,8 @@ const CTRL_C = Buffer.from([0x03]);
 const CTRL_D = Buffer.from([0x04]);
 
 let gateway: MessageGatewayDouble;
-const clients: RawClient[] = [];
-
-async function connect(...args: Parameters<typeof RawClient.connect>): Promise<RawClient> {
-  const client = await RawClient.connect(...args);
-  clients.push(client);
-  return client;
-}
-
-beforeEach(async () => {
-  gateway = await MessageGatewayDouble.start();
-});
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await gateway.close();
+const connect = useGatewayPerTest((started) => {
+  gateway = started;
 });
 
 describe('MessageGatewayDouble: client input', () => {

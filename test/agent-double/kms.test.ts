@@ -1,7 +1,7 @@
 import { GCM_NONCE_BYTES, GCM_TAG_BYTES, PayloadType } from '../../lambda/ssm/constants';
 import { parseHandshakeRequest } from '../../lambda/ssm/handshake';
-import { type AgentTimingOptions, MessageGatewayDouble } from '../../local/agent-double';
-import { eventually, RawClient } from './raw-client';
+import type { AgentTimingOptions, MessageGatewayDouble } from '../../local/agent-double';
+import { eventually, useGatewayPerTest } from './raw-client';
 
 const KEY_ID = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const TARGET_ID = 'ecs:my-cluster_0123456789abcdef0123456789abcdef_0123456789abcdef-1234567890';
@@ -9,21 +9,8 @@ const FAST: AgentTimingOptions = { initialReadDelayMs: 0, interChunkDelayMs: 0, 
 const GCM_OVERHEAD_BYTES = GCM_NONCE_BYTES + GCM_TAG_BYTES;
 
 let gateway: MessageGatewayDouble;
-const clients: RawClient[] = [];
-
-async function connect(...args: Parameters<typeof RawClient.connect>): Promise<RawClient> {
-  const client = await RawClient.connect(...args);
-  clients.push(client);
-  return client;
-}
-
-beforeEach(async () => {
-  gateway = await MessageGatewayDouble.start();
-});
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await gateway.close();
+const connect = useGatewayPerTest((started) => {
+  gateway = started;
 });
 
 describe('MessageGatewayDouble: a KMS-encrypted session', () => {

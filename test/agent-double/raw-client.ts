@@ -29,6 +29,7 @@ import {
   readKmsParameters,
   sessionTypeResult,
 } from '../../lambda/ssm/handshake';
+import { MessageGatewayDouble } from '../../local/agent-double';
 import { generateDataKey } from '../../local/fake-kms';
 
 const DEFAULT_WAIT_MS = 5000;
@@ -334,4 +335,28 @@ export class RawClient {
   private notify(): void {
     for (const waiter of [...this.waiters]) waiter();
   }
+}
+
+/**
+ * A fresh gateway per test and every client closed after it: the set-up each agent-double test
+ * file shares. Returns `connect`, which opens a RawClient that is closed after the test.
+ */
+export function useGatewayPerTest(
+  onStart: (gateway: MessageGatewayDouble) => void,
+): (...args: Parameters<typeof RawClient.connect>) => Promise<RawClient> {
+  let gateway: MessageGatewayDouble | undefined;
+  const clients: RawClient[] = [];
+  beforeEach(async () => {
+    gateway = await MessageGatewayDouble.start();
+    onStart(gateway);
+  });
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.close();
+    await gateway?.close();
+  });
+  return async (...args) => {
+    const client = await RawClient.connect(...args);
+    clients.push(client);
+    return client;
+  };
 }
