@@ -3,7 +3,7 @@ import type { Context } from 'aws-lambda';
 import { type AwsClients, createAwsClients } from './aws/clients';
 import { type CallbackReport, runWithTaskToken } from './callback';
 import { ExecEnv, type ExecResult } from './contract';
-import { InvalidInput } from './errors';
+import { ExecError, InvalidInput, SessionFailed } from './errors';
 import { defaultsFromEnv, type ExecRequest, parseExecEvent } from './event';
 import { idempotentRunner } from './idempotency';
 import { runExec } from './service';
@@ -24,12 +24,16 @@ let clients: AwsClients | undefined;
  * `aws lambda invoke`: validate, run, return the result or throw a named error.
  */
 export async function handler(event: unknown, context: Context): Promise<ExecResult | CallbackReport> {
-  logger.addContext(context);
+  // Some local harnesses pass a partial context; the remaining time then defaults to Lambda's maximum.
+  if (context !== undefined && context !== null) logger.addContext(context);
   const taskToken = readTaskToken(event);
   try {
     const request = parseExecEvent(event, defaultsFromEnv());
     if (request.executionName) logger.appendKeys({ executionName: request.executionName });
-    const work = (): Promise<ExecResult> => execute(request, context);
+    const work = (): Promise<ExecResult> =>
+      execute(request, context).catch((err: unknown) => {
+        throw inVocabulary(err);
+      });
     if (taskToken !== undefined)
       return await runWithTaskToken(awsClients().sfn, taskToken, work, sessionLogger);
     return await work();
@@ -37,7 +41,7 @@ export async function handler(event: unknown, context: Context): Promise<ExecRes
     if (taskToken !== undefined && err instanceof InvalidInput) {
       return runWithTaskToken(awsClients().sfn, taskToken, () => Promise.reject(err), sessionLogger);
     }
-    throw conciseError(err);
+    throw conciseError(inVocabulary(err));
   } finally {
     logger.removeKeys(['executionName']);
   }
@@ -53,7 +57,7 @@ async function execute(request: ExecRequest, context: Context): Promise<ExecResu
     },
   };
   const run = (req: ExecRequest): Promise<ExecResult> =>
-    runExec(req, deps, { remainingMs: () => context.getRemainingTimeInMillis() });
+    runExec(req, deps, { remainingMs: () => remainingMs(context) });
   if (request.idempotencyKey === undefined) return run(request);
   const tableName = process.env[ExecEnv.IdempotencyTable];
   if (!tableName) {
@@ -68,6 +72,25 @@ async function execute(request: ExecRequest, context: Context): Promise<ExecResu
   ]);
   const store = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamodb });
   return (await idempotentRunner(store, run))(request, context);
+}
+
+const LAMBDA_MAX_RUNTIME_MS = 900_000;
+
+function remainingMs(context: Context | undefined): number {
+  return typeof context?.getRemainingTimeInMillis === 'function'
+    ? context.getRemainingTimeInMillis()
+    : LAMBDA_MAX_RUNTIME_MS;
+}
+
+/**
+ * Step Functions matches error names: anything that is not one of ours (an SDK error from a
+ * dependency, an idempotency conflict) becomes SessionFailed, with its own name in the message.
+ */
+function inVocabulary(err: unknown): unknown {
+  if (err instanceof ExecError) return err;
+  const name = err instanceof Error ? err.name : 'Error';
+  const message = err instanceof Error ? err.message : String(err);
+  return new SessionFailed(JSON.stringify({ message: `${name}: ${message}` }), {}, { cause: err });
 }
 
 function awsClients(): AwsClients {

@@ -54,7 +54,7 @@ export async function runExec(
   const deadline = started + budgetMs;
   const { clients, logger, config } = deps;
 
-  const target = await resolveTarget(clients.ecs, request);
+  const target = await resolveTarget(clients.ecs, request, logger);
   logger.info('target resolved', {
     cluster: target.clusterName,
     taskArn: target.taskArn,

@@ -1,13 +1,22 @@
 import {
   type Container,
   DescribeClustersCommand,
+  type DescribeClustersCommandOutput,
   DescribeTasksCommand,
   type ECSClient,
   ListTasksCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import { AgentNotReady, InvalidInput, TargetNotFound } from '../errors';
-import type { ExecRequest } from '../event';
+import {
+  AgentNotReady,
+  ExecError,
+  ExecuteCommandDenied,
+  InvalidInput,
+  SessionFailed,
+  TargetNotFound,
+} from '../errors';
+import { clusterName, type ExecRequest } from '../event';
+import type { SessionLogger } from '../ssm/types';
 
 export const EXEC_AGENT_NAME = 'ExecuteCommandAgent';
 /** ListTasks pages we read for a service; enough to find a ready task without scanning forever. */
@@ -33,34 +42,76 @@ export function ssmTargetId(target: Pick<ResolvedTarget, 'clusterName' | 'taskId
   return `ecs:${target.clusterName}_${target.taskId}_${target.runtimeId}`;
 }
 
-export async function resolveTarget(ecs: ECSClient, request: ExecRequest): Promise<ResolvedTarget> {
-  const [cluster, task] = await Promise.all([
-    describeCluster(ecs, request.cluster),
-    request.target.kind === 'task'
-      ? describeTask(ecs, request.cluster, request.target.task)
-      : pickServiceTask(ecs, request.cluster, request.target.service, request.container),
-  ]);
-  const container = pickContainer(task, request.container);
-  const taskArn = task.taskArn ?? '';
-  const taskId = taskArn.split('/').pop() ?? '';
-  return {
-    clusterArn: cluster.clusterArn,
-    clusterName: cluster.clusterName,
-    taskArn,
-    taskId,
-    container: container.name ?? '',
-    runtimeId: container.runtimeId ?? '',
-    ...(cluster.kmsKeyId ? { kmsKeyId: cluster.kmsKeyId } : {}),
-  };
+export async function resolveTarget(
+  ecs: ECSClient,
+  request: ExecRequest,
+  logger?: SessionLogger,
+): Promise<ResolvedTarget> {
+  try {
+    const [cluster, task] = await Promise.all([
+      describeCluster(ecs, request.cluster, logger),
+      request.target.kind === 'task'
+        ? describeTask(ecs, request.cluster, request.target.task)
+        : pickServiceTask(ecs, request.cluster, request.target.service, request.container),
+    ]);
+    const container = pickContainer(task, request.container);
+    const taskArn = task.taskArn ?? '';
+    const taskId = taskArn.split('/').pop() ?? '';
+    return {
+      // DescribeTasks names the cluster too, so a failed DescribeClusters costs nothing essential.
+      clusterArn: cluster?.clusterArn ?? task.clusterArn ?? request.cluster,
+      clusterName: cluster?.clusterName ?? clusterName(task.clusterArn ?? request.cluster),
+      taskArn,
+      taskId,
+      container: container.name ?? '',
+      runtimeId: container.runtimeId ?? '',
+      ...(cluster?.kmsKeyId ? { kmsKeyId: cluster.kmsKeyId } : {}),
+    };
+  } catch (err) {
+    throw classifyLookupError(err);
+  }
 }
 
+/** SDK errors of the ECS lookups → the Lambda's vocabulary (ours pass through). */
+export function classifyLookupError(err: unknown): Error {
+  if (err instanceof ExecError) return err;
+  const name = err instanceof Error ? err.name : '';
+  const message = err instanceof Error ? err.message : String(err);
+  if (name === 'ClusterNotFoundException') return new TargetNotFound(`ECS: ${message}`, {}, { cause: err });
+  if (/AccessDenied|UnauthorizedOperation|UnrecognizedClient|InvalidSignature/.test(name)) {
+    return new ExecuteCommandDenied(`ECS denied the lookup of the target: ${message}`, {}, { cause: err });
+  }
+  if (/Throttling|TooManyRequests|RequestLimitExceeded/.test(name)) {
+    return new AgentNotReady(`ECS throttled the lookup of the target: ${message}`, {}, { cause: err });
+  }
+  if (name === 'InvalidParameterException') {
+    return new InvalidInput(`ECS rejected the target: ${message}`, {}, { cause: err });
+  }
+  return new SessionFailed(`could not look up the target: ${name} ${message}`.trim(), {}, { cause: err });
+}
+
+/**
+ * The cluster's ARN, name and exec KMS key. A cluster that does not exist is TargetNotFound; a
+ * DescribeClusters that fails for another reason (a narrower IAM policy, a partial stand-in) is
+ * logged and skipped, since DescribeTasks identifies the cluster as well.
+ */
 async function describeCluster(
   ecs: ECSClient,
   cluster: string,
-): Promise<{ clusterArn: string; clusterName: string; kmsKeyId?: string }> {
-  const response = await ecs.send(
-    new DescribeClustersCommand({ clusters: [cluster], include: ['CONFIGURATIONS'] }),
-  );
+  logger?: SessionLogger,
+): Promise<{ clusterArn: string; clusterName: string; kmsKeyId?: string } | undefined> {
+  let response: DescribeClustersCommandOutput;
+  try {
+    response = await ecs.send(
+      new DescribeClustersCommand({ clusters: [cluster], include: ['CONFIGURATIONS'] }),
+    );
+  } catch (err) {
+    if (err instanceof Error && err.name === 'ClusterNotFoundException') throw err;
+    logger?.warn('DescribeClusters failed; going on with DescribeTasks alone', {
+      reason: err instanceof Error ? err.name : String(err),
+    });
+    return undefined;
+  }
   const found = response.clusters?.find((c) => c.status !== 'INACTIVE');
   if (found?.clusterArn === undefined || found.clusterName === undefined) {
     throw new TargetNotFound(
@@ -79,12 +130,12 @@ async function describeTask(ecs: ECSClient, cluster: string, task: string): Prom
       `task "${task}" was not found in cluster "${cluster}" (stopped tasks disappear after about an hour)`,
     );
   }
-  if (found.lastStatus !== 'RUNNING') {
+  if (found.lastStatus !== undefined && found.lastStatus !== 'RUNNING') {
     throw new TargetNotFound(
       `task "${task}" is ${found.lastStatus ?? 'not running'}; ECS Exec needs a RUNNING task`,
     );
   }
-  if (found.enableExecuteCommand !== true) {
+  if (found.enableExecuteCommand === false) {
     throw new TargetNotFound(
       `task "${task}" was started without ECS Exec: set enableExecuteCommand on the service (or run-task) and start new tasks, e.g. aws ecs update-service --enable-execute-command --force-new-deployment`,
     );
@@ -124,8 +175,9 @@ async function pickServiceTask(
     );
     tasks.push(...(response.tasks ?? []));
   }
-  const running = tasks.filter((t) => t.lastStatus === 'RUNNING');
-  const execEnabled = running.filter((t) => t.enableExecuteCommand === true);
+  // ECS always reports these; a field that is missing is taken as "not known to be wrong".
+  const running = tasks.filter((t) => t.lastStatus === undefined || t.lastStatus === 'RUNNING');
+  const execEnabled = running.filter((t) => t.enableExecuteCommand !== false);
   if (execEnabled.length === 0) {
     throw new TargetNotFound(
       `none of the ${running.length} RUNNING tasks of service "${serviceName}" has ECS Exec enabled: update the service with --enable-execute-command and --force-new-deployment`,
@@ -135,7 +187,7 @@ async function pickServiceTask(
     const candidates = container
       ? (t.containers ?? []).filter((c) => c.name === container)
       : applicationContainers(t);
-    return candidates.some((c) => agentStatus(c) === 'RUNNING');
+    return candidates.some((c) => c.managedAgents === undefined || agentStatus(c) === 'RUNNING');
   });
   if (ready.length === 0) {
     throw new AgentNotReady(
@@ -180,6 +232,8 @@ function pickContainer(task: Task, requested?: string): Container {
     }
     container = candidates[0] as Container;
   }
+  // No managedAgents at all: nothing to go on, so let ExecuteCommand itself say whether it can.
+  if (container.managedAgents === undefined) return container;
   const status = agentStatus(container);
   if (status === undefined) {
     throw new TargetNotFound(

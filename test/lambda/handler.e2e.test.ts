@@ -243,3 +243,24 @@ describe('handler end to end (fake ECS/KMS/SSM + agent double, reached via AWS_E
     expect(JSON.parse(finished)).toMatchObject({ executionName: 'exec-42', exitCode: 0, container: 'app' });
   });
 });
+
+describe('handler robustness', () => {
+  it('runs with a partial Lambda context (no getRemainingTimeInMillis)', async () => {
+    const result = (await handler(
+      { cluster: DEFAULT_WORLD_IDS.cluster, service: DEFAULT_WORLD_IDS.service, command: 'echo partial' },
+      {} as Context,
+    )) as ExecResult;
+    expect(result.output).toBe('partial\n');
+  });
+
+  it('turns errors outside its vocabulary into SessionFailed', async () => {
+    fake.faults.operations['ecs.DescribeTasks'] = [{ error: 'ServerException', times: 3 }];
+    try {
+      const error = await failure({ command: 'echo never' });
+      expect(error.name).toBe('SessionFailed');
+      expect(error.message).toMatch(/ServerException/);
+    } finally {
+      delete fake.faults.operations['ecs.DescribeTasks'];
+    }
+  });
+});

@@ -8,7 +8,13 @@ import {
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { resolveTarget, ssmTargetId } from '../../lambda/aws/target';
-import { AgentNotReady, InvalidInput, TargetNotFound } from '../../lambda/errors';
+import {
+  AgentNotReady,
+  ExecuteCommandDenied,
+  InvalidInput,
+  SessionFailed,
+  TargetNotFound,
+} from '../../lambda/errors';
 import { parseExecEvent } from '../../lambda/event';
 
 const ecsMock = mockClient(ECSClient);
@@ -123,11 +129,11 @@ describe('resolveTarget', () => {
       /STOPPED/,
     ],
     [
-      'no agent at all',
+      'a container without the exec agent',
       () =>
         ecsMock
           .on(DescribeTasksCommand)
-          .resolves({ tasks: [task(1, { containers: [container('app', null)] })] }),
+          .resolves({ tasks: [task(1, { containers: [{ ...container('app', null), managedAgents: [] }] })] }),
       TargetNotFound,
       /no ECS Exec agent/,
     ],
@@ -145,6 +151,35 @@ describe('resolveTarget', () => {
     const error = await resolveTarget(client, request({ task: id(1) })).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(type);
     expect((error as Error).message).toMatch(message);
+  });
+
+  it('goes on without DescribeClusters when it fails for a reason other than a missing cluster', async () => {
+    const denied = new Error('not authorized to perform ecs:DescribeClusters');
+    denied.name = 'AccessDeniedException';
+    ecsMock.on(DescribeClustersCommand).rejects(denied);
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [task(1, { clusterArn: CLUSTER_ARN })] });
+    const target = await resolveTarget(client, request({ task: id(1) }));
+    expect(target).toMatchObject({ clusterArn: CLUSTER_ARN, clusterName: 'prod', taskArn: arn(1) });
+  });
+
+  it('lets ExecuteCommand decide when ECS reports no managed agents at all', async () => {
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [task(1, { containers: [container('app', null)] })] });
+    await expect(resolveTarget(client, request({ task: id(1) }))).resolves.toMatchObject({
+      container: 'app',
+    });
+  });
+
+  it.each([
+    ['ClusterNotFoundException', TargetNotFound],
+    ['ThrottlingException', AgentNotReady],
+    ['AccessDeniedException', ExecuteCommandDenied],
+    ['InvalidParameterException', InvalidInput],
+    ['ServerException', SessionFailed],
+  ])('maps a %s from DescribeTasks into the error vocabulary', async (name, type) => {
+    const failure = new Error('from ECS');
+    failure.name = name;
+    ecsMock.on(DescribeTasksCommand).rejects(failure);
+    await expect(resolveTarget(client, request({ task: id(1) }))).rejects.toBeInstanceOf(type);
   });
 
   it('lists a named container that does not exist with the names that do', async () => {
