@@ -88,6 +88,11 @@ const resultWriterActions = [
   's3:AbortMultipartUpload',
 ];
 
+/** The writers' only permission: write (and abort uploads) in the results folder. */
+function resultWriterStatements(writable: string): iam.PolicyStatement[] {
+  return [new iam.PolicyStatement({ actions: resultWriterActions, resources: [writable] })];
+}
+
 /** Writes every child execution's input and output to S3; may write only the results folder. */
 class ResultsWriter extends sfn.ResultWriterV2 {
   constructor(
@@ -98,7 +103,7 @@ class ResultsWriter extends sfn.ResultWriterV2 {
     super({ bucket, prefix });
   }
   override providePolicyStatements(): iam.PolicyStatement[] {
-    return [new iam.PolicyStatement({ actions: resultWriterActions, resources: [this.writable] })];
+    return resultWriterStatements(this.writable);
   }
 }
 
@@ -116,7 +121,7 @@ class ResultsWriterV1 extends sfn.ResultWriter {
     super({ bucket, prefix });
   }
   override providePolicyStatements(): iam.PolicyStatement[] {
-    return [new iam.PolicyStatement({ actions: resultWriterActions, resources: [this.writable] })];
+    return resultWriterStatements(this.writable);
   }
 }
 

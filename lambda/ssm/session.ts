@@ -225,22 +225,22 @@ export class DataChannelSession {
     if (this.finished) return;
     const oldest = this.outgoing.values().next();
     if (oldest.done) return;
-    const entry = oldest.value;
-    if (this.now() - entry.lastSentMs <= this.rtoMs) return;
-    entry.lastSentMs = this.now();
-    entry.sends++;
-    this.stats.retransmissions++;
-    this.options.hooks.send(entry.frame);
+    if (this.now() - oldest.value.lastSentMs <= this.rtoMs) return;
+    this.resend(oldest.value);
   }
 
   /** After a reconnect: resend the oldest unacked input at once instead of waiting a tick. */
   resendOldest(): void {
     const oldest = this.outgoing.values().next();
     if (oldest.done || this.finished) return;
-    oldest.value.lastSentMs = this.now();
-    oldest.value.sends++;
+    this.resend(oldest.value);
+  }
+
+  private resend(entry: OutgoingFrame): void {
+    entry.lastSentMs = this.now();
+    entry.sends++;
     this.stats.retransmissions++;
-    this.options.hooks.send(oldest.value.frame);
+    this.options.hooks.send(entry.frame);
   }
 
   /** Stops all processing; later frames are ignored. */

@@ -112,8 +112,11 @@ export function definitionFromTemplate(
   return JSON.parse(text) as StateMachineDefinition;
 }
 
-/** Names of the Task states (at any depth) whose resource is the Lambda invoke integration. */
-export function lambdaInvokeStateNames(definition: unknown): string[] {
+/** Names of the states (at any depth: Map item processors, iterators, Parallel branches) that `matches`. */
+function stateNamesWhere(
+  definition: unknown,
+  matches: (state: Record<string, unknown>) => boolean,
+): string[] {
   const names: string[] = [];
   const visit = (machine: unknown): void => {
     if (machine === null || typeof machine !== 'object') return;
@@ -121,13 +124,7 @@ export function lambdaInvokeStateNames(definition: unknown): string[] {
     for (const [name, state] of Object.entries(states)) {
       if (state === null || typeof state !== 'object') continue;
       const s = state as Record<string, unknown>;
-      if (
-        s.Type === 'Task' &&
-        typeof s.Resource === 'string' &&
-        /:states:::lambda:invoke$/.test(s.Resource)
-      ) {
-        names.push(name);
-      }
+      if (matches(s)) names.push(name);
       visit(s.ItemProcessor);
       visit(s.Iterator);
       if (Array.isArray(s.Branches)) s.Branches.forEach(visit);
@@ -135,6 +132,14 @@ export function lambdaInvokeStateNames(definition: unknown): string[] {
   };
   visit(definition);
   return names;
+}
+
+/** Names of the Task states (at any depth) whose resource is the Lambda invoke integration. */
+export function lambdaInvokeStateNames(definition: unknown): string[] {
+  return stateNamesWhere(
+    definition,
+    (s) => s.Type === 'Task' && typeof s.Resource === 'string' && /:states:::lambda:invoke$/.test(s.Resource),
+  );
 }
 
 type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -237,21 +242,7 @@ export async function runStateMachineLocally(
 
 /** Names of the states with a Retry field, at any depth (for the retry-interval override). */
 function retryingStateNames(definition: unknown): string[] {
-  const names: string[] = [];
-  const visit = (machine: unknown): void => {
-    if (machine === null || typeof machine !== 'object') return;
-    const states = (machine as { States?: Record<string, unknown> }).States ?? {};
-    for (const [name, state] of Object.entries(states)) {
-      if (state === null || typeof state !== 'object') continue;
-      const s = state as Record<string, unknown>;
-      if (s.Retry !== undefined) names.push(name);
-      visit(s.ItemProcessor);
-      visit(s.Iterator);
-      if (Array.isArray(s.Branches)) s.Branches.forEach(visit);
-    }
-  };
-  visit(definition);
-  return names;
+  return stateNamesWhere(definition, (s) => s.Retry !== undefined);
 }
 
 /** What Step Functions sees when a Lambda function throws: the error type, and the runtime's JSON as the cause. */
