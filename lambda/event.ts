@@ -1,5 +1,7 @@
+import { clusterAllowed, type HomeLocation } from './cluster-allowlist';
 import { ExecEnv, type ExecEvent } from './contract';
 import { InvalidInput } from './errors';
+import { buildCommand } from './ssm/command';
 
 export const MAX_COMMAND_CHARS = 16_384;
 export const MAX_STDIN_BYTES = 65_536;
@@ -48,6 +50,8 @@ export interface EventDefaults {
   readonly container?: string;
   /** Cluster names or ARNs the runner may target; empty = any. */
   readonly allowedClusters?: readonly string[];
+  /** The function's region and account: where a bare cluster name points. */
+  readonly home?: HomeLocation;
 }
 
 export function defaultsFromEnv(env: NodeJS.ProcessEnv = process.env): EventDefaults {
@@ -60,11 +64,13 @@ export function defaultsFromEnv(env: NodeJS.ProcessEnv = process.env): EventDefa
   const cluster = nonEmpty(env[ExecEnv.DefaultCluster]);
   const service = nonEmpty(env[ExecEnv.DefaultService]);
   const container = nonEmpty(env[ExecEnv.DefaultContainer]);
+  const region = nonEmpty(env.AWS_REGION);
   return {
     ...(cluster ? { cluster } : {}),
     ...(service ? { service } : {}),
     ...(container ? { container } : {}),
     allowedClusters: allowed,
+    ...(region ? { home: { region } } : {}),
   };
 }
 
@@ -112,7 +118,7 @@ export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): Ex
     );
   }
   const allowed = defaults.allowedClusters ?? [];
-  if (allowed.length > 0 && !allowed.some((entry) => clusterName(entry) === clusterName(cluster))) {
+  if (!clusterAllowed(allowed, cluster, defaults.home)) {
     throw new InvalidInput(
       `"cluster" ${cluster} is not one this runner may use (allowed: ${allowed.join(', ')})`,
     );
@@ -155,6 +161,8 @@ export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): Ex
     );
   }
 
+  assertRunnable(command, shell, stdin);
+
   const idempotencyKey = optionalString(event, 'idempotencyKey', MAX_ID_CHARS);
   if (idempotencyKey !== undefined && !PRINTABLE_PATTERN.test(idempotencyKey)) {
     throw new InvalidInput('"idempotencyKey" must be printable ASCII without spaces');
@@ -182,6 +190,20 @@ export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): Ex
     ...(taskToken !== undefined ? { taskToken } : {}),
     ...(executionName !== undefined ? { executionName } : {}),
   };
+}
+
+/**
+ * What the session layer would refuse (an unpaired surrogate, a raw command of no words, an
+ * argument too long for exec) is refused here, before any AWS call, with the same checks.
+ */
+function assertRunnable(command: string, shell: boolean, stdin: string | undefined): void {
+  try {
+    buildCommand(command, { shell, tty: false, ...(stdin !== undefined ? { stdin } : {}) });
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    const field = /^stdin\b/.test(err.message) ? 'stdin' : 'command';
+    throw new InvalidInput(`"${field}" cannot be run: ${err.message}`);
+  }
 }
 
 /** The short name of a cluster given by name or ARN. */

@@ -128,7 +128,18 @@ describe('parseExecEvent', () => {
       /"idempotencyKey" must be printable/,
     ],
     [{ command: 'ls', cluster: 'prod', task: TASK_ID, commnd: 'typo' }, /unknown field "commnd"/],
+    [{ command: 'echo \ud800', cluster: 'prod', task: TASK_ID }, /"command".*unpaired UTF-16 surrogate/],
+    [
+      { command: 'cat', cluster: 'prod', task: TASK_ID, stdin: 'tail \udc00' },
+      /"stdin".*unpaired UTF-16 surrogate/,
+    ],
+    [{ command: '  # only a comment', cluster: 'prod', task: TASK_ID, shell: false }, /no words/],
   ])('rejects %j', (event, pattern) => rejects(event, pattern));
+
+  it('accepts a surrogate pair (an emoji) in command and stdin', () => {
+    const request = parseExecEvent({ command: 'echo 😀', stdin: '😀', cluster: 'prod', task: TASK_ID });
+    expect(request).toMatchObject({ command: 'echo 😀', stdin: '😀' });
+  });
 
   it('rejects a cluster outside the allowed list, by name or ARN', () => {
     const defaults = defaultsFromEnv({
@@ -139,5 +150,40 @@ describe('parseExecEvent', () => {
       'staging',
     );
     rejects({ command: 'ls', cluster: 'other', task: TASK_ID }, /not one this runner may use/, defaults);
+  });
+
+  it('matches an allowed ARN on account and region too, not only on the name', () => {
+    const defaults = defaultsFromEnv({
+      ALLOWED_CLUSTERS: 'arn:aws:ecs:us-east-1:123456789012:cluster/prod',
+      AWS_REGION: 'us-east-1',
+    });
+    const run = (cluster: string) => parseExecEvent({ command: 'ls', cluster, task: TASK_ID }, defaults);
+    expect(run('arn:aws:ecs:us-east-1:123456789012:cluster/prod').cluster).toMatch(/cluster\/prod$/);
+    expect(run('prod').cluster).toBe('prod');
+    for (const other of [
+      'arn:aws:ecs:us-east-1:999999999999:cluster/prod',
+      'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
+    ]) {
+      rejects({ command: 'ls', cluster: other, task: TASK_ID }, /not one this runner may use/, defaults);
+    }
+    // A bare name means a cluster in the function's own region (and account, when known).
+    const elsewhere = { ...defaults, home: { region: 'eu-west-1', account: '123456789012' } };
+    rejects({ command: 'ls', cluster: 'prod', task: TASK_ID }, /not one this runner may use/, elsewhere);
+    const otherAccount = { ...defaults, home: { region: 'us-east-1', account: '999999999999' } };
+    rejects({ command: 'ls', cluster: 'prod', task: TASK_ID }, /not one this runner may use/, otherAccount);
+  });
+
+  it('matches an allowed name only against ARNs of its own account and region', () => {
+    const defaults = {
+      ...defaultsFromEnv({ ALLOWED_CLUSTERS: 'prod' }),
+      home: { region: 'us-east-1', account: '123456789012' },
+    };
+    const run = (cluster: string) => parseExecEvent({ command: 'ls', cluster, task: TASK_ID }, defaults);
+    expect(run('arn:aws:ecs:us-east-1:123456789012:cluster/prod').cluster).toMatch(/prod$/);
+    rejects(
+      { command: 'ls', cluster: 'arn:aws:ecs:us-east-1:999999999999:cluster/prod', task: TASK_ID },
+      /not one this runner may use/,
+      defaults,
+    );
   });
 });
