@@ -20,6 +20,12 @@ export const MIN_SESSION_TIME_MS = 2_000;
 /** ExecuteCommand retries stop early enough to leave the command at least this much time. */
 export const MIN_COMMAND_TIME_MS = 5_000;
 export const TERMINAL_SIZE = { cols: 200, rows: 50 } as const;
+/**
+ * On a cluster without an ECS Exec KMS key the agent skips the handshake at once; after this long
+ * without a HandshakeRequest the session counts as ready, so that input (the terminal size, Ctrl-C
+ * on timeout) does not wait for a first output that a silent command never prints.
+ */
+export const NO_HANDSHAKE_AFTER_MS = 1_000;
 
 export interface ExecServiceConfig {
   readonly outputBucket?: string;
@@ -117,6 +123,7 @@ export async function runExec(
       ...(overflow ? { sink: overflow } : {}),
       timeoutMs: Math.max(MIN_SESSION_TIME_MS, deadline - Date.now()),
       terminalSize: TERMINAL_SIZE,
+      ...(target.kmsKeyId === undefined ? { noHandshakeAfterMs: NO_HANDSHAKE_AFTER_MS } : {}),
       dataKeyProvider: kmsDataKeyProvider(clients.kms, ssmTargetId(target)),
       resume: ssmResumeSession(clients.ssm),
       terminate: ssmTerminateSession(clients.ssm),

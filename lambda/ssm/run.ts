@@ -328,7 +328,11 @@ class SessionRunner {
               ? (this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS)
               : (this.options.noProgressTimeoutMs ?? DEFAULT_NO_PROGRESS_TIMEOUT_MS),
           );
-    if (this.session.ready && this.connection !== null) this.session.sendInput(CTRL_C);
+    // A command that has printed nothing has not told us the handshake was skipped: when the
+    // caller knows it is (no KMS key), do not wait for the first output to send Ctrl-C. Otherwise
+    // it is queued and goes out the moment the handshake completes (or is seen to be skipped).
+    if (this.options.noHandshakeAfterMs !== undefined) this.session.assumeHandshakeSkipped();
+    this.session.sendInput(CTRL_C);
     const grace = setTimeout(
       () => this.finish({ kind: 'failed', error }),
       this.connection === null ? 0 : (this.options.interruptGraceMs ?? DEFAULT_INTERRUPT_GRACE_MS),

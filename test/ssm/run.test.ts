@@ -154,6 +154,16 @@ describe('run() against the agent double, real commands on a pty', () => {
     expect(Buffer.concat(gateway.session(sessionId).inputWritten).includes(0x03)).toBe(true);
   });
 
+  it('interrupts a command that has printed nothing yet, once the agent is attached', async () => {
+    const endpoint = gateway.createSession({ command: "sh -c 'sleep 30'", timing: FAST });
+    // The caller knows there is no handshake, but the deadline comes before it would assume so.
+    const error = await failure(
+      runSession(endpoint, { timeoutMs: 1500, noHandshakeAfterMs: 60_000, interruptGraceMs: 2000 }),
+    );
+    expect(error).toBeInstanceOf(SessionTimeoutError);
+    expect(Buffer.concat(gateway.session(endpoint.sessionId).inputWritten).includes(0x03)).toBe(true);
+  });
+
   it('stops when the caller aborts', async () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 300);
