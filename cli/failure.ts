@@ -4,7 +4,7 @@
  * - From Step Functions (a Lambda Task that threw): `cause` is the Lambda runtime's envelope
  *   `{"errorType","errorMessage","trace"}`, and `errorMessage` is the handler's JSON message.
  * - From `.waitForTaskToken` (SendTaskFailure) or a direct invoke: `cause` is the JSON message itself.
- * - Anything else (States.Timeout, Lambda.Unknown, an InvalidInput whose message is plain text):
+ * - Anything else (States.Timeout, Lambda.Unknown, a message that is plain text):
  *   the text as it is.
  *
  * The handler's JSON message is `{"message", …target and details, "exitCode"?, "outputTail"?}`

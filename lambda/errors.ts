@@ -41,3 +41,14 @@ export class CommandTimedOut extends ExecError {
 export class NonZeroExit extends ExecError {
   override readonly name = ExecErrorName.NonZeroExit;
 }
+
+/**
+ * Step Functions matches error names: anything that is not one of ours (an SDK error from a
+ * dependency, an idempotency conflict) becomes SessionFailed, with its own name in the message.
+ */
+export function inVocabulary(err: unknown): ExecError {
+  if (err instanceof ExecError) return err;
+  const name = err instanceof Error ? err.name : 'Error';
+  const message = err instanceof Error ? err.message : String(err);
+  return new SessionFailed(JSON.stringify({ message: `${name}: ${message}` }), {}, { cause: err });
+}

@@ -2,10 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { type AwsClients, createAwsClients } from './aws/clients';
 import { type CallbackReport, runWithTaskToken } from './callback';
+import { accountOfFunctionArn } from './cluster-allowlist';
 import { ExecEnv, type ExecResult } from './contract';
-import { ExecError, InvalidInput, SessionFailed } from './errors';
-import { defaultsFromEnv, type ExecRequest, parseExecEvent } from './event';
+import { type ExecError, InvalidInput, inVocabulary } from './errors';
+import { defaultsFromEnv, type EventDefaults, type ExecRequest, parseExecEvent } from './event';
 import { idempotentRunner } from './idempotency';
+import { jsonFailureMessage } from './result';
 import { runExec } from './service';
 import type { SessionLogger } from './ssm/types';
 
@@ -28,19 +30,19 @@ export async function handler(event: unknown, context: Context): Promise<ExecRes
   if (context !== undefined && context !== null) logger.addContext(context);
   const taskToken = readTaskToken(event);
   try {
-    const request = parseExecEvent(event, defaultsFromEnv());
-    if (request.executionName) logger.appendKeys({ executionName: request.executionName });
-    const work = (): Promise<ExecResult> =>
-      execute(request, context).catch((err: unknown) => {
-        throw inVocabulary(err);
-      });
+    let work: () => Promise<ExecResult>;
+    try {
+      const request = parseExecEvent(event, eventDefaults(context));
+      if (request.executionName) logger.appendKeys({ executionName: request.executionName });
+      work = () => execute(request, context);
+    } catch (invalid) {
+      // Reported like any other failure: through the task token when there is one.
+      work = () => Promise.reject(invalid);
+    }
     if (taskToken !== undefined)
       return await runWithTaskToken(awsClients().sfn, taskToken, work, sessionLogger);
     return await work();
   } catch (err) {
-    if (taskToken !== undefined && err instanceof InvalidInput) {
-      return runWithTaskToken(awsClients().sfn, taskToken, () => Promise.reject(err), sessionLogger);
-    }
     throw conciseError(inVocabulary(err));
   } finally {
     logger.removeKeys(['executionName']);
@@ -82,15 +84,11 @@ function remainingMs(context: Context | undefined): number {
     : LAMBDA_MAX_RUNTIME_MS;
 }
 
-/**
- * Step Functions matches error names: anything that is not one of ours (an SDK error from a
- * dependency, an idempotency conflict) becomes SessionFailed, with its own name in the message.
- */
-function inVocabulary(err: unknown): unknown {
-  if (err instanceof ExecError) return err;
-  const name = err instanceof Error ? err.name : 'Error';
-  const message = err instanceof Error ? err.message : String(err);
-  return new SessionFailed(JSON.stringify({ message: `${name}: ${message}` }), {}, { cause: err });
+/** The environment's defaults, and the function's own account (where a bare cluster name points). */
+function eventDefaults(context: Context | undefined): EventDefaults {
+  const defaults = defaultsFromEnv();
+  const account = accountOfFunctionArn(context?.invokedFunctionArn);
+  return account === undefined ? defaults : { ...defaults, home: { ...defaults.home, account } };
 }
 
 function awsClients(): AwsClients {
@@ -106,9 +104,11 @@ function readTaskToken(event: unknown): string | undefined {
 
 /**
  * The runtime puts the stack into the Step Functions cause next to the message; a one-line stack
- * keeps the cause within its 32,768-character limit and tells the reader nothing less.
+ * keeps the cause within its 32,768-character limit and tells the reader nothing less. The message
+ * is JSON like every other failure's, and short enough for the cause whatever the input held.
  */
-function conciseError(err: unknown): unknown {
-  if (err instanceof Error) err.stack = `${err.name}: see errorMessage`;
+function conciseError(err: ExecError): ExecError {
+  err.message = jsonFailureMessage(err.message);
+  err.stack = `${err.name}: see errorMessage`;
   return err;
 }

@@ -7,6 +7,11 @@ export const RESULT_LIMIT_BYTES = STATE_PAYLOAD_LIMIT_BYTES - RESULT_SAFETY_MARG
 export const CAUSE_LIMIT_CHARS = FAILURE_CAUSE_LIMIT_CHARS - 2_048;
 /** Output tail carried by NonZeroExit / CommandTimedOut (before escaping). */
 export const ERROR_OUTPUT_TAIL_CHARS = 8_192;
+/**
+ * A plain-text message (validation, lookups) is cut to this many bytes of JSON: escaped once more
+ * in the runtime's envelope it still fits the cause limit, whatever it holds.
+ */
+export const PLAIN_MESSAGE_MAX_JSON_BYTES = 8_192;
 
 const jsonBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
 
@@ -78,4 +83,28 @@ export function failureMessage(summary: string, details: Record<string, unknown>
     message = build(outputTail);
   }
   return message;
+}
+
+/**
+ * Every error message as the same JSON object `{"message", …}`: messages already in that shape
+ * (failureMessage) stay as they are; plain text (an InvalidInput naming thousands of unknown keys)
+ * is shortened to fit the cause limit and wrapped.
+ */
+export function jsonFailureMessage(message: string): string {
+  if (isFailureMessage(message)) return message;
+  return failureMessage(shortenToJsonBytes(message, PLAIN_MESSAGE_MAX_JSON_BYTES), {});
+}
+
+function isFailureMessage(message: string): boolean {
+  if (!message.startsWith('{')) return false;
+  try {
+    const parsed: unknown = JSON.parse(message);
+    return (
+      parsed !== null &&
+      typeof parsed === 'object' &&
+      typeof (parsed as Record<string, unknown>).message === 'string'
+    );
+  } catch {
+    return false;
+  }
 }

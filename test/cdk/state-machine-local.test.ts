@@ -147,7 +147,8 @@ describe('"run one command" state machine, run locally against the real handler'
     const result = await run({ command: 'ls', unexpected: true }, 'local-invalid');
 
     expect(result).toMatchObject({ status: 'FAILED', error: ExecErrorName.InvalidInput, retries: [] });
-    expect((result as { cause: string }).cause).toMatch(/unknown field \\"unexpected\\"/);
+    const envelope = JSON.parse((result as { cause: string }).cause) as { errorMessage: string };
+    expect(JSON.parse(envelope.errorMessage).message).toMatch(/unknown field "unexpected"/);
     expect(fake.calls.length).toBe(callsBefore);
   });
 });

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import type { ExecResult } from '../../lambda/contract';
+import { type ExecResult, FAILURE_CAUSE_LIMIT_CHARS } from '../../lambda/contract';
 // Safe to import first: the handler creates its SDK clients on first use, after applyEnv().
 import { handler } from '../../lambda/handler';
 import { DEFAULT_WORLD_IDS, FAST_SESSION_DEFAULTS, startFakeAws } from '../../local/fake-aws';
@@ -170,8 +170,33 @@ describe('handler end to end (fake ECS/KMS/SSM + agent double, reached via AWS_E
     const before = fake.calls.length;
     const error = await failure({ command: 'ls', unexpected: true });
     expect(error.name).toBe('InvalidInput');
-    expect(error.message).toMatch(/"unexpected"/);
+    expect(JSON.parse(error.message).message).toMatch(/"unexpected"/);
     expect(fake.calls.length).toBe(before);
+  });
+
+  it.each([
+    ['an unpaired surrogate in command', { command: 'echo \ud83d' }],
+    ['an unpaired surrogate in stdin', { command: 'cat', stdin: 'x\udc00' }],
+    ['a raw command of no words', { command: '# nothing', shell: false }],
+  ])('rejects %s as InvalidInput before calling AWS', async (_what, event) => {
+    const before = fake.calls.length;
+    const error = await failure(event);
+    expect(error.name).toBe('InvalidInput');
+    expect(fake.calls.length).toBe(before);
+  });
+
+  it('keeps an InvalidInput message JSON and within the cause limit, whatever the input', async () => {
+    const unknownKeys = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`key${i}`, i]));
+    for (const event of [
+      { command: 'ls', ['k'.repeat(200_000)]: 1 },
+      { command: 'ls', ...unknownKeys },
+    ]) {
+      const error = await failure(event);
+      expect(error.name).toBe('InvalidInput');
+      expect(JSON.parse(error.message).message).toMatch(/^unknown fields? "k/);
+      const cause = JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: [] });
+      expect(cause.length).toBeLessThan(FAILURE_CAUSE_LIMIT_CHARS);
+    }
   });
 
   it('reports a missing task as TargetNotFound', async () => {
@@ -188,6 +213,13 @@ describe('handler end to end (fake ECS/KMS/SSM + agent double, reached via AWS_E
     expect(error.name).toBe('CommandTimedOut');
     expect(JSON.parse(error.message).outputTail).toContain('started');
     expect(fake.calls.some((c) => c.service === 'ssm' && c.operation === 'TerminateSession')).toBe(true);
+  });
+
+  it('sends Ctrl-C at the timeout to a command that has printed nothing', async () => {
+    const error = await failure({ command: 'sleep 30', timeoutSeconds: 2 });
+    expect(error.name).toBe('CommandTimedOut');
+    const { sessionId } = JSON.parse(error.message) as { sessionId: string };
+    expect(Buffer.concat(fake.gateway.session(sessionId).inputWritten).includes(0x03)).toBe(true);
   });
 
   it('streams a large output to S3 and returns head, tail and the URI', async () => {
@@ -245,6 +277,32 @@ describe('handler end to end (fake ECS/KMS/SSM + agent double, reached via AWS_E
 });
 
 describe('handler robustness', () => {
+  it.each([
+    ['an invalid event', { command: 'ls', unexpected: true }, 'InvalidInput'],
+    ['a failing command', { command: 'exit 4' }, 'NonZeroExit'],
+  ])('throws its own error for %s when SendTaskFailure itself fails', async (_what, event, name) => {
+    fake.faults.operations['sfn.SendTaskFailure'] = [{ error: 'AccessDeniedException', times: 10 }];
+    try {
+      const error = await failure({ ...event, taskToken: 'token-unreportable' });
+      expect(error.name).toBe(name);
+      expect(JSON.parse(error.message)).toHaveProperty('message');
+    } finally {
+      delete fake.faults.operations['sfn.SendTaskFailure'];
+    }
+  });
+
+  it('reports SessionFailed through the token when SendTaskSuccess is refused', async () => {
+    fake.faults.operations['sfn.SendTaskSuccess'] = [{ error: 'InvalidOutput', times: 1 }];
+    try {
+      const report = await invoke({ command: 'echo done', taskToken: 'token-bad-output' });
+      expect(report).toMatchObject({ taskTokenReported: 'failure', error: 'SessionFailed' });
+      const sent = fake.taskCallbacks.filter((c) => c.taskToken === 'token-bad-output');
+      expect(sent).toEqual([expect.objectContaining({ kind: 'failure', error: 'SessionFailed' })]);
+    } finally {
+      delete fake.faults.operations['sfn.SendTaskSuccess'];
+    }
+  });
+
   it('runs with a partial Lambda context (no getRemainingTimeInMillis)', async () => {
     const result = (await handler(
       { cluster: DEFAULT_WORLD_IDS.cluster, service: DEFAULT_WORLD_IDS.service, command: 'echo partial' },
