@@ -1,18 +1,33 @@
 import { Arn, ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { IConstruct } from 'constructs';
 import { FAN_OUT_RESULTS_FOLDER, FAN_OUT_TASKS_FOLDER } from '../lambda/fan-out/list-service-tasks';
-import type { EcsExecRunner } from './ecs-exec-runner';
 import type { EcsExecRunnerProps } from './ecs-exec-runner-props';
 import { FanOutStates, fanOutRunArns } from './fan-out-workflow';
 import { acknowledgeWildcardResources, WildcardReason } from './nag-acknowledgements';
 import { clusterScopedArn, ecsExecSessionsArn } from './runner-permissions';
+
+/** The runner's resources whose findings are acknowledged (the construct passes itself). */
+export interface RunnerNagSubject extends IConstruct {
+  readonly function: lambda.IFunction;
+  readonly listTasksFunction: lambda.IFunction;
+  readonly runCommandStateMachine: sfn.IStateMachine;
+  readonly fanOutStateMachine: sfn.IStateMachine;
+  readonly outputBucket: s3.IBucket;
+  readonly outputPrefix: string;
+  readonly scheduleDeadLetterQueue?: sqs.IQueue;
+}
 
 /**
  * cdk-nag findings that are the design, each acknowledged for exactly one resource with the
  * reason it is as narrow as IAM allows.
  */
 export function acknowledgeRunnerFindings(
-  runner: EcsExecRunner,
+  runner: RunnerNagSubject,
   props: EcsExecRunnerProps,
   fanOutName: string,
 ): void {

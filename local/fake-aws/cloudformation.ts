@@ -4,11 +4,15 @@
  * that finds its state machine through a stack's outputs (`ecs-exec run --stack NAME`) can run here.
  */
 import { randomUUID } from 'node:crypto';
-import type { FakeContext } from './context';
 import { AwsServiceError, unknownOperation } from './errors';
 
 /** The `Version` CloudFormation's query API sends; it routes a query request to this service. */
 export const CLOUDFORMATION_API_VERSION = '2010-05-15';
+
+/** What the CloudFormation operations use of the endpoint's shared state (a part of FakeContext). */
+export interface CloudFormationContext {
+  readonly stacks: StackRegistry;
+}
 const XML_NAMESPACE = `http://cloudformation.amazonaws.com/doc/${CLOUDFORMATION_API_VERSION}/`;
 const VALIDATION_ERROR = 'ValidationError';
 
@@ -106,7 +110,7 @@ async function stackXml(stack: FakeStack): Promise<string> {
   ].join('');
 }
 
-async function describeStacks(ctx: FakeContext, params: URLSearchParams): Promise<string> {
+async function describeStacks(ctx: CloudFormationContext, params: URLSearchParams): Promise<string> {
   const ref = params.get('StackName') ?? undefined;
   let stacks: FakeStack[];
   if (ref === undefined || ref === '') {
@@ -121,7 +125,7 @@ async function describeStacks(ctx: FakeContext, params: URLSearchParams): Promis
   return `<Stacks>${members.join('')}</Stacks>`;
 }
 
-type QueryOperation = (ctx: FakeContext, params: URLSearchParams) => Promise<string>;
+type QueryOperation = (ctx: CloudFormationContext, params: URLSearchParams) => Promise<string>;
 
 const CLOUDFORMATION_OPERATIONS: Readonly<Record<string, QueryOperation>> = {
   DescribeStacks: describeStacks,
@@ -136,7 +140,7 @@ export function queryInput(params: URLSearchParams): Record<string, string> {
 
 /** Answers one query-protocol request: the operation's XML document, or throws an AwsServiceError. */
 export async function handleCloudFormation(
-  ctx: FakeContext,
+  ctx: CloudFormationContext,
   action: string,
   params: URLSearchParams,
   requestId: string,

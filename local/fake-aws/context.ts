@@ -5,7 +5,10 @@ import type { FaultPlan, SessionOverrides } from './faults';
 import type { JsonObject } from './input';
 import type { S3Store } from './s3-store';
 import type { StateMachineRegistry } from './sfn';
+import type { TaskCallback } from './task-callbacks';
 import type { FakeWorld } from './world';
+
+export type { TaskCallback } from './task-callbacks';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -31,17 +34,6 @@ export interface ExecSessionRecord {
   readonly command: string;
   readonly spec: AgentSessionSpec;
 }
-
-export type TaskCallback =
-  | { readonly kind: 'success'; readonly taskToken: string; readonly output: string; readonly at: Date }
-  | {
-      readonly kind: 'failure';
-      readonly taskToken: string;
-      readonly error?: string;
-      readonly cause?: string;
-      readonly at: Date;
-    }
-  | { readonly kind: 'heartbeat'; readonly taskToken: string; readonly at: Date };
 
 export interface FakeContext {
   readonly world: FakeWorld;

@@ -11,11 +11,18 @@
  *   (UnknownOperationException), so a test that expects a real one notices.
  */
 import { randomUUID } from 'node:crypto';
-import type { JsonOperation, TaskCallback } from './context';
 import { AwsServiceError, unknownOperation } from './errors';
 import { InputReader, type JsonObject } from './input';
+import type { TaskCallback } from './task-callbacks';
 
 export const SFN_TARGET_PREFIX = 'AWSStepFunctions';
+
+/** What the Step Functions operations use of the endpoint's shared state (a part of FakeContext). */
+export interface SfnContext {
+  readonly taskCallbacks: TaskCallback[];
+  readonly stateMachines: StateMachineRegistry;
+}
+type SfnOperation = (ctx: SfnContext, input: JsonObject) => Promise<Record<string, unknown>>;
 const SFN_VALIDATION_ERROR = 'ValidationException';
 /** Step Functions' limits, in UTF-8 bytes for `output` and characters for the others. */
 export const SFN_MAX_OUTPUT_BYTES = 262_144;
@@ -307,7 +314,7 @@ function readToken(reader: InputReader, callbacks: readonly TaskCallback[]): str
   return taskToken;
 }
 
-const sendTaskSuccess: JsonOperation = async (ctx, input) => {
+const sendTaskSuccess: SfnOperation = async (ctx, input) => {
   const reader = new InputReader(input, SFN_VALIDATION_ERROR);
   const taskToken = readToken(reader, ctx.taskCallbacks);
   const output = reader.string('output');
@@ -321,7 +328,7 @@ const sendTaskSuccess: JsonOperation = async (ctx, input) => {
   return {};
 };
 
-const sendTaskFailure: JsonOperation = async (ctx, input) => {
+const sendTaskFailure: SfnOperation = async (ctx, input) => {
   const reader = new InputReader(input, SFN_VALIDATION_ERROR);
   const taskToken = readToken(reader, ctx.taskCallbacks);
   const error = reader.optString('error');
@@ -338,7 +345,7 @@ const sendTaskFailure: JsonOperation = async (ctx, input) => {
   return {};
 };
 
-const sendTaskHeartbeat: JsonOperation = async (ctx, input) => {
+const sendTaskHeartbeat: SfnOperation = async (ctx, input) => {
   const taskToken = readToken(new InputReader(input, SFN_VALIDATION_ERROR), ctx.taskCallbacks);
   ctx.taskCallbacks.push({ kind: 'heartbeat', taskToken, at: new Date() });
   return {};
@@ -382,7 +389,7 @@ function checkName(name: string): void {
   }
 }
 
-const startExecution: JsonOperation = async (ctx, input) => {
+const startExecution: SfnOperation = async (ctx, input) => {
   const registry = ctx.stateMachines;
   requireRegistry(registry, 'StartExecution');
   const reader = new InputReader(input, SFN_VALIDATION_ERROR);
@@ -413,7 +420,7 @@ const startExecution: JsonOperation = async (ctx, input) => {
   return { executionArn: execution.executionArn, startDate: epochSeconds(execution.startDate) };
 };
 
-const describeExecution: JsonOperation = async (ctx, input) => {
+const describeExecution: SfnOperation = async (ctx, input) => {
   requireRegistry(ctx.stateMachines, 'DescribeExecution');
   const reader = new InputReader(input, SFN_VALIDATION_ERROR);
   const execution = requireExecution(ctx.stateMachines, reader.string('executionArn'));
@@ -487,7 +494,7 @@ function historyEventJson(event: FakeHistoryEvent, includeData: boolean): JsonOb
   };
 }
 
-const getExecutionHistory: JsonOperation = async (ctx, input) => {
+const getExecutionHistory: SfnOperation = async (ctx, input) => {
   requireRegistry(ctx.stateMachines, 'GetExecutionHistory');
   const reader = new InputReader(input, SFN_VALIDATION_ERROR);
   const execution = requireExecution(ctx.stateMachines, reader.string('executionArn'));
@@ -515,7 +522,7 @@ const getExecutionHistory: JsonOperation = async (ctx, input) => {
   };
 };
 
-const describeStateMachine: JsonOperation = async (ctx, input) => {
+const describeStateMachine: SfnOperation = async (ctx, input) => {
   requireRegistry(ctx.stateMachines, 'DescribeStateMachine');
   const reader = new InputReader(input, SFN_VALIDATION_ERROR);
   const machine = requireStateMachine(ctx.stateMachines, reader.string('stateMachineArn'));
@@ -530,7 +537,7 @@ const describeStateMachine: JsonOperation = async (ctx, input) => {
   };
 };
 
-export const SFN_OPERATIONS: Readonly<Record<string, JsonOperation>> = {
+export const SFN_OPERATIONS: Readonly<Record<string, SfnOperation>> = {
   SendTaskSuccess: sendTaskSuccess,
   SendTaskFailure: sendTaskFailure,
   SendTaskHeartbeat: sendTaskHeartbeat,
