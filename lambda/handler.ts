@@ -7,6 +7,7 @@ import { ExecEnv, type ExecResult } from './contract';
 import { type ExecError, InvalidInput, inVocabulary } from './errors';
 import { defaultsFromEnv, type EventDefaults, type ExecRequest, parseExecEvent } from './event';
 import { idempotentRunner } from './idempotency';
+import { publishRunMetrics, type RunObservation } from './metrics';
 import { jsonFailureMessage } from './result';
 import { runExec } from './service';
 import type { SessionLogger } from './ssm/types';
@@ -29,27 +30,46 @@ export async function handler(event: unknown, context: Context): Promise<ExecRes
   // Some local harnesses pass a partial context; the remaining time then defaults to Lambda's maximum.
   if (context !== undefined && context !== null) logger.addContext(context);
   const taskToken = readTaskToken(event);
+  const startedMs = Date.now();
+  const observation: RunObservation = {};
+  let errorName: string | undefined;
   try {
     let work: () => Promise<ExecResult>;
     try {
       const request = parseExecEvent(event, eventDefaults(context));
       if (request.executionName) logger.appendKeys({ executionName: request.executionName });
-      work = () => execute(request, context);
+      work = () => execute(request, context, observation);
     } catch (invalid) {
       // Reported like any other failure: through the task token when there is one.
       work = () => Promise.reject(invalid);
     }
-    if (taskToken !== undefined)
-      return await runWithTaskToken(awsClients().sfn, taskToken, work, sessionLogger);
-    return await work();
+    if (taskToken === undefined) return await work();
+    const report = await runWithTaskToken(awsClients().sfn, taskToken, work, sessionLogger);
+    errorName = report.error;
+    return report;
   } catch (err) {
-    throw conciseError(inVocabulary(err));
+    const error = conciseError(inVocabulary(err));
+    errorName = error.name;
+    throw error;
   } finally {
+    publishRunMetrics(
+      observation,
+      { durationMs: Date.now() - startedMs, ...(errorName ? { errorName } : {}) },
+      undefined,
+      (err) =>
+        logger.warn('could not emit the run metrics', {
+          reason: err instanceof Error ? err.message : String(err),
+        }),
+    );
     logger.removeKeys(['executionName']);
   }
 }
 
-async function execute(request: ExecRequest, context: Context): Promise<ExecResult> {
+async function execute(
+  request: ExecRequest,
+  context: Context,
+  observation: RunObservation,
+): Promise<ExecResult> {
   const deps = {
     clients: awsClients(),
     logger: sessionLogger,
@@ -59,7 +79,7 @@ async function execute(request: ExecRequest, context: Context): Promise<ExecResu
     },
   };
   const run = (req: ExecRequest): Promise<ExecResult> =>
-    runExec(req, deps, { remainingMs: () => remainingMs(context) });
+    runExec(req, deps, { remainingMs: () => remainingMs(context) }, observation);
   if (request.idempotencyKey === undefined) return run(request);
   const tableName = process.env[ExecEnv.IdempotencyTable];
   if (!tableName) {

@@ -6,7 +6,8 @@ import { ssmResumeSession, ssmTerminateSession } from './aws/ssm';
 import { type ResolvedTarget, resolveTarget, ssmTargetId } from './aws/target';
 import type { ExecResult } from './contract';
 import { CommandTimedOut, ExecError, ExecuteCommandDenied, NonZeroExit, SessionFailed } from './errors';
-import type { ExecRequest } from './event';
+import { clusterName, type ExecRequest } from './event';
+import type { RunObservation } from './metrics';
 import { failureMessage, fitResult } from './result';
 import { buildCommand } from './ssm/command';
 import { HandshakeError, SessionError, SessionTimeoutError } from './ssm/errors';
@@ -48,7 +49,11 @@ export async function runExec(
   request: ExecRequest,
   deps: ExecServiceDeps,
   clock: InvocationClock,
+  /** Filled in as the run goes, for its metrics (lambda/metrics.ts). */
+  observation: RunObservation = {},
 ): Promise<ExecResult> {
+  observation.cluster = clusterName(request.cluster);
+  if (request.target.kind === 'service') observation.ecsService = serviceName(request.target.service);
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
   const budgetMs = Math.min(request.timeoutSeconds * 1000, clock.remainingMs() - LAMBDA_SAFETY_MARGIN_MS);
@@ -61,6 +66,8 @@ export async function runExec(
   const { clients, logger, config } = deps;
 
   const target = await resolveTarget(clients.ecs, request, logger);
+  observation.cluster = target.clusterName;
+  if (target.service !== undefined) observation.ecsService = target.service;
   logger.info('target resolved', {
     cluster: target.clusterName,
     taskArn: target.taskArn,
@@ -74,6 +81,8 @@ export async function runExec(
     ...(request.stdin !== undefined ? { stdin: request.stdin } : {}),
     terminalSize: TERMINAL_SIZE,
   });
+  const executeCommandStartedMs = Date.now();
+  observation.executeCommandRetries = 0;
   const endpoint = await executeCommand(
     clients.ecs,
     {
@@ -84,8 +93,10 @@ export async function runExec(
     },
     {
       retryUntilMs: deadline - MIN_COMMAND_TIME_MS,
-      onRetry: (attempt, reason, delayMs) =>
-        logger.warn('ExecuteCommand not ready, retrying', { attempt, reason, delayMs: Math.round(delayMs) }),
+      onRetry: (attempt, reason, delayMs) => {
+        observation.executeCommandRetries = attempt;
+        logger.warn('ExecuteCommand not ready, retrying', { attempt, reason, delayMs: Math.round(delayMs) });
+      },
     },
   );
   logger.info('session started', {
@@ -130,10 +141,19 @@ export async function runExec(
       logger,
     });
   } catch (err) {
+    if (err instanceof SessionError) observation.outputBytes = err.partial.outputBytes;
     const outputS3Uri = await settleUpload(overflow, logger);
     throw mapSessionError(err, { ...identity, ...(outputS3Uri ? { outputS3Uri } : {}) });
   }
 
+  Object.assign(observation, {
+    exitCode: run.exitCode,
+    outputBytes: run.outputBytes,
+    reconnects: run.reconnects,
+    ...(run.firstOutputAtMs !== null
+      ? { sessionStartMs: run.firstOutputAtMs - executeCommandStartedMs }
+      : {}),
+  });
   let outputS3Uri = await settleUpload(overflow, logger);
   let result: ExecResult = fitResult({
     exitCode: run.exitCode,
@@ -185,6 +205,11 @@ export async function runExec(
     );
   }
   return result;
+}
+
+/** A service given by name or ARN, as its name. */
+function serviceName(service: string): string {
+  return service.split('/').pop() ?? service;
 }
 
 function outputKey(

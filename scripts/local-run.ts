@@ -14,6 +14,7 @@ import { describeFailure, type FailureReport, formatFailure, lambdaErrorCause } 
 import { quietSdkNodeVersionWarning } from '../cli/node-warnings';
 import { exitCodeHelp } from '../cli/usage';
 import type { ExecEvent } from '../lambda/contract';
+import { METRICS_TO_STDERR_ENV } from '../lambda/metrics';
 import { DEFAULT_WORLD_IDS } from '../local/fake-aws/world';
 import type { LocalEnvironment } from '../local/local-environment';
 
@@ -61,7 +62,8 @@ Run:
   --port N                 port of the local AWS endpoint (default 0: any free port)
   -h, --help
 
-Errors and the output tail of a failed command go to stderr. The handler's logs at WARN and above
+Errors and the output tail of a failed command go to stderr, and so does the metrics line (EMF)
+the Lambda would emit for the run. The handler's logs at WARN and above
 go to stderr too; POWERTOOLS_LOG_LEVEL changes the level (INFO and DEBUG lines go to stdout, as
 in Lambda). To pipe the result, keep npm's banner off stdout: npm start --silent -- …
 
@@ -195,6 +197,8 @@ function isListenError(err: unknown): err is NodeJS.ErrnoException {
 async function main(argv: readonly string[]): Promise<number | undefined> {
   quietSdkNodeVersionWarning();
   process.env.POWERTOOLS_LOG_LEVEL ??= DEFAULT_LOG_LEVEL;
+  // The run's metrics (EMF) show on stderr, labelled, since stdout is the result here.
+  process.env[METRICS_TO_STDERR_ENV] ??= '1';
   /** The environment being started or running (a signal may arrive during the start). */
   let starting: Promise<LocalEnvironment> | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {

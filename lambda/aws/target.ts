@@ -22,6 +22,8 @@ export const EXEC_AGENT_NAME = 'ExecuteCommandAgent';
 /** ListTasks pages we read for a service; enough to find a ready task without scanning forever. */
 const MAX_SERVICE_TASK_PAGES = 5;
 const DESCRIBE_TASKS_BATCH = 100;
+/** A service's tasks carry `group: "service:<name>"`. */
+const SERVICE_GROUP_PREFIX = 'service:';
 /** Containers AWS adds to a task; never the one a user means by "the application container". */
 const AWS_MANAGED_CONTAINER_PREFIXES = ['ecs-service-connect-', 'aws-guardduty-agent-', '~internal~'];
 
@@ -35,6 +37,8 @@ export interface ResolvedTarget {
   readonly runtimeId: string;
   /** The cluster's ECS Exec KMS key, if any: the session will need a data key. */
   readonly kmsKeyId?: string;
+  /** The ECS service that started the task (its `group` is `service:<name>`), if one did. */
+  readonly service?: string;
 }
 
 /** `ecs:<cluster>_<taskId>_<runtimeId>`: the agent's own id, used in the KMS encryption context. */
@@ -57,6 +61,9 @@ export async function resolveTarget(
     const container = pickContainer(task, request.container);
     const taskArn = task.taskArn ?? '';
     const taskId = taskArn.split('/').pop() ?? '';
+    const service = task.group?.startsWith(SERVICE_GROUP_PREFIX)
+      ? task.group.slice(SERVICE_GROUP_PREFIX.length)
+      : undefined;
     return {
       // DescribeTasks names the cluster too, so a failed DescribeClusters costs nothing essential.
       clusterArn: cluster?.clusterArn ?? task.clusterArn ?? request.cluster,
@@ -66,6 +73,7 @@ export async function resolveTarget(
       container: container.name ?? '',
       runtimeId: container.runtimeId ?? '',
       ...(cluster?.kmsKeyId ? { kmsKeyId: cluster.kmsKeyId } : {}),
+      ...(service ? { service } : {}),
     };
   } catch (err) {
     throw classifyLookupError(err);

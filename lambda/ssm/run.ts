@@ -93,6 +93,8 @@ export interface RunResult {
   /** Text the agent put into channel_closed on an otherwise complete run. */
   readonly closeMessage: string;
   readonly durationMs: number;
+  /** When the first output byte arrived (epoch ms); null if none did. */
+  readonly firstOutputAtMs: number | null;
   readonly reconnects: number;
   readonly stats: Readonly<SessionStats>;
 }
@@ -140,6 +142,7 @@ class SessionRunner {
   private readonly session: DataChannelSession;
   private connection: DataChannelConnection | null = null;
   private reconnects = 0;
+  private firstOutputAtMs: number | null = null;
   private lastProgressMs = Date.now();
   private outcome: Outcome | null = null;
   private settle: (outcome: Outcome) => void = () => {};
@@ -168,7 +171,10 @@ class SessionRunner {
       ...(options.logger ? { logger: options.logger } : {}),
       hooks: {
         send: (frame) => this.connection?.sendBinary(frame),
-        output: (bytes) => this.assembler.push(bytes),
+        output: (bytes) => {
+          this.firstOutputAtMs ??= Date.now();
+          this.assembler.push(bytes);
+        },
         closed: (info) => this.finish({ kind: 'closed', info }),
         failed: (error) => this.finish({ kind: 'failed', error }),
         progress: () => {
@@ -380,6 +386,7 @@ class SessionRunner {
       customerMessage: this.session.customerMessage,
       closeMessage,
       durationMs,
+      firstOutputAtMs: this.firstOutputAtMs,
       reconnects: this.reconnects,
       stats: { ...this.session.stats },
     };

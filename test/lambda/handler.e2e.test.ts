@@ -119,6 +119,32 @@ describe('handler end to end (fake ECS/KMS/SSM + agent double, reached via AWS_E
     expect(error.stack?.length).toBeLessThan(100);
   });
 
+  it('emits the run metrics as EMF on stdout, by cluster and service, never by task or command', async () => {
+    const from = logLines.length;
+    await failure({ command: 'echo metrics-run; exit 3' });
+    const records = logLines
+      .slice(from)
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records).toHaveLength(2);
+    expect(records[0]).toMatchObject({
+      Cluster: 'local',
+      EcsService: 'web',
+      Runs: 1,
+      Failures: 1,
+      NonZeroExitCodes: 1,
+      OutputBytes: 'metrics-run\n'.length,
+      Reconnects: 0,
+      ExecuteCommandRetries: 0,
+    });
+    expect(records[0]?.SessionStartMs).toEqual(expect.any(Number));
+    expect(records[1]).toMatchObject({ ErrorName: 'NonZeroExit', Failures: 1 });
+    const text = JSON.stringify(records);
+    expect(text).not.toContain('metrics-run');
+    expect(text).not.toMatch(/[0-9a-f]{32}/);
+  });
+
   it('returns a non-zero exit code as a result when failOnNonZeroExit is false', async () => {
     const result = (await invoke({ command: 'exit 42', failOnNonZeroExit: false })) as ExecResult;
     expect(result.exitCode).toBe(42);

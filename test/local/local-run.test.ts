@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { RunExitCode } from '../../cli/execution-exit-codes';
 import { ExitCode } from '../../cli/exit-codes';
 import { ExecErrorName, type ExecResult } from '../../lambda/contract';
+import { METRICS_NAMESPACE, METRICS_STDERR_LABEL } from '../../lambda/metrics';
 import { DEFAULT_WORLD_IDS } from '../../local/fake-aws';
 import { type ChildResult, runLocal, type Spawned } from './support';
 
@@ -52,7 +53,10 @@ afterAll(async () => {
 describe('npm start', () => {
   it('runs `uname -a` end to end and prints the state result as pretty JSON', async () => {
     const { code, stdout, stderr } = await result('uname');
-    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(code).toBe(0);
+    // stderr holds only the run's metrics line.
+    expect(stderr.endsWith('\n') && stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/\{.*\}$/)]);
+    expect(stderr.startsWith(`${METRICS_STDERR_LABEL} {`)).toBe(true);
     expect(stdout).toMatch(/^\{\n {2}"exitCode": 0,\n/);
     const parsed = JSON.parse(stdout) as ExecResult;
     expect(parsed).toMatchObject({
@@ -81,6 +85,20 @@ describe('npm start', () => {
     expect(stderr).toContain(`${ExecErrorName.NonZeroExit}: the command exited with code 3`);
     expect(stderr).toContain('  exitCode: 3\n');
     expect(stderr).toMatch(/--- end of the output ---\nout\nerr\n$/);
+  });
+
+  it('prints the metrics the Lambda would emit on stderr, labelled, stdout left to the result', async () => {
+    const { stderr } = await result('failing');
+    const line = stderr.split('\n').find((l) => l.startsWith(METRICS_STDERR_LABEL)) ?? '';
+    const emf = JSON.parse(line.slice(METRICS_STDERR_LABEL.length)) as Record<string, unknown>;
+    expect(emf).toMatchObject({
+      Cluster: DEFAULT_WORLD_IDS.cluster,
+      EcsService: DEFAULT_WORLD_IDS.service,
+      Runs: 1,
+      Failures: 1,
+      NonZeroExitCodes: 1,
+    });
+    expect(emf._aws).toMatchObject({ CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE }] });
   });
 
   it('--kms runs an encrypted session on the KMS cluster', async () => {
