@@ -49,6 +49,8 @@ export interface ExecEvent {
   readonly taskToken?: string;
   /** Step Functions execution name, for the logs (`$$.Execution.Name`). */
   readonly executionName?: string;
+  /** Set by the runner's schedules: the schedule that started the run (for the logs and alerts). */
+  readonly scheduleName?: string;
 }
 
 export interface ExecResult {

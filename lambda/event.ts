@@ -42,6 +42,7 @@ export interface ExecRequest {
   readonly idempotencyKey?: string;
   readonly taskToken?: string;
   readonly executionName?: string;
+  readonly scheduleName?: string;
 }
 
 export interface EventDefaults {
@@ -90,6 +91,7 @@ const KNOWN_FIELDS: ReadonlySet<keyof ExecEvent> = new Set<keyof ExecEvent>([
   'idempotencyKey',
   'taskToken',
   'executionName',
+  'scheduleName',
 ]);
 
 /** Validates an event and applies the defaults; throws InvalidInput naming the field and the rule. */
@@ -169,6 +171,7 @@ export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): Ex
   }
   const taskToken = optionalString(event, 'taskToken', MAX_TASK_TOKEN_CHARS);
   const executionName = optionalString(event, 'executionName', MAX_ID_CHARS);
+  const scheduleName = optionalString(event, 'scheduleName', MAX_ID_CHARS);
 
   return {
     command,
@@ -189,6 +192,7 @@ export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): Ex
     ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
     ...(taskToken !== undefined ? { taskToken } : {}),
     ...(executionName !== undefined ? { executionName } : {}),
+    ...(scheduleName !== undefined ? { scheduleName } : {}),
   };
 }
 

@@ -38,6 +38,7 @@ export async function handler(event: unknown, context: Context): Promise<ExecRes
     try {
       const request = parseExecEvent(event, eventDefaults(context));
       if (request.executionName) logger.appendKeys({ executionName: request.executionName });
+      if (request.scheduleName) logger.appendKeys({ scheduleName: request.scheduleName });
       work = () => execute(request, context, observation);
     } catch (invalid) {
       // Reported like any other failure: through the task token when there is one.
@@ -61,7 +62,7 @@ export async function handler(event: unknown, context: Context): Promise<ExecRes
           reason: err instanceof Error ? err.message : String(err),
         }),
     );
-    logger.removeKeys(['executionName']);
+    logger.removeKeys(['executionName', 'scheduleName']);
   }
 }
 

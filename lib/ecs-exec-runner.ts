@@ -268,7 +268,8 @@ export class EcsExecRunner extends Construct {
           : this.runCommandStateMachine;
       const target = new targets.StepFunctionsStartExecution(stateMachine, {
         role,
-        input: scheduler.ScheduleTargetInput.fromObject(config.event),
+        // The schedule's name travels in the input: the logs and the alerts tell scheduled runs apart.
+        input: scheduler.ScheduleTargetInput.fromObject({ ...config.event, scheduleName: config.name }),
         retryAttempts: config.retryAttempts ?? 3,
         maxEventAge: Duration.seconds(config.maxEventAgeSeconds ?? 3600),
         ...(this.scheduleDeadLetterQueue ? { deadLetterQueue: this.scheduleDeadLetterQueue } : {}),

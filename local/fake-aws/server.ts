@@ -30,6 +30,7 @@ import {
 } from './s3';
 import { S3Store } from './s3-store';
 import { SFN_OPERATIONS, SFN_TARGET_PREFIX, StateMachineRegistry } from './sfn';
+import { handleSns, SNS_API_VERSION } from './sns';
 import { SSM_OPERATIONS, SSM_TARGET_PREFIX } from './ssm';
 import { defaultWorld, type FakeWorld } from './world';
 
@@ -42,7 +43,7 @@ export const REDACTED = '<redacted>';
 const REDACTED_MEMBERS: ReadonlySet<string> = new Set(['tokenValue', 'TokenValue', 'Plaintext']);
 
 /** `serviceId`s whose `AWS_ENDPOINT_URL_<ID>` the fake sets, so a stray one cannot win. */
-const SERVICE_ENDPOINT_IDS = ['ECS', 'KMS', 'SSM', 'SFN', 'S3', 'CLOUDFORMATION'] as const;
+const SERVICE_ENDPOINT_IDS = ['ECS', 'KMS', 'SSM', 'SFN', 'S3', 'CLOUDFORMATION', 'SNS'] as const;
 /**
  * Unset by applyEnv (and to be dropped from a child process's environment): with AWS_PROFILE set,
  * the SDK skips the env credentials and would sign with the developer's real profile; a real
@@ -50,7 +51,7 @@ const SERVICE_ENDPOINT_IDS = ['ECS', 'KMS', 'SSM', 'SFN', 'S3', 'CLOUDFORMATION'
  */
 export const UNSET_ENV: readonly string[] = ['AWS_PROFILE', 'AWS_SESSION_TOKEN'];
 
-export type FakeService = 'ecs' | 'kms' | 'ssm' | 'sfn' | 's3' | 'cloudformation';
+export type FakeService = 'ecs' | 'kms' | 'ssm' | 'sfn' | 's3' | 'cloudformation' | 'sns';
 
 /** Form-encoded bodies are the query protocol's (CloudFormation); S3 never posts one to `/`. */
 const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
@@ -323,7 +324,12 @@ export async function startFakeAwsServer<G extends GatewayPort>(
     const version = params.get('Version') ?? '';
     const input = queryInput(params);
     const requestId = newRequestId();
-    const service = version === CLOUDFORMATION_API_VERSION ? 'cloudformation' : `query:${version}`;
+    const service =
+      version === CLOUDFORMATION_API_VERSION
+        ? 'cloudformation'
+        : version === SNS_API_VERSION
+          ? 'sns'
+          : `query:${version}`;
     const sendXml = (status: number, body: string): void => {
       res.writeHead(status, {
         'content-type': 'text/xml',
@@ -333,9 +339,12 @@ export async function startFakeAwsServer<G extends GatewayPort>(
       res.end(body);
     };
     try {
-      if (version !== CLOUDFORMATION_API_VERSION) throw unknownOperation(service, action);
+      if (service !== 'cloudformation' && service !== 'sns') throw unknownOperation(service, action);
       throwInjected(faults, `${service}.${action}`);
-      const body = await handleCloudFormation(ctx, action, params, requestId);
+      const body =
+        service === 'sns'
+          ? handleSns(action, params, requestId)
+          : await handleCloudFormation(ctx, action, params, requestId);
       record({ service, operation: action, input });
       sendXml(HttpStatus.Ok, body);
     } catch (caught) {

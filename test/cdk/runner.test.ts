@@ -533,7 +533,8 @@ describe('schedules', () => {
       FlexibleTimeWindow: { Mode: 'OFF' },
       Target: {
         Arn: { Ref: Match.stringLikeRegexp('^RunnerFanOutStateMachine') },
-        Input: JSON.stringify({ command: 'df -h', maxConcurrency: 2 }),
+        // The schedule's name rides along for the logs and the alerts.
+        Input: JSON.stringify({ command: 'df -h', maxConcurrency: 2, scheduleName: 'nightly-disk' }),
         RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
         DeadLetterConfig: {
           Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RunnerScheduleDeadLetterQueue'), 'Arn'] },

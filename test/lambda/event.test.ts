@@ -73,12 +73,14 @@ describe('parseExecEvent', () => {
       idempotencyKey: 'deploy-42',
       taskToken: 'token',
       executionName: 'exec-1',
+      scheduleName: 'nightly-disk',
     });
     expect(request).toMatchObject({
       tty: true,
       stdin: 'line\n',
       timeoutSeconds: 900,
       idempotencyKey: 'deploy-42',
+      scheduleName: 'nightly-disk',
     });
   });
 

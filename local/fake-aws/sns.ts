@@ -1,0 +1,49 @@
+/**
+ * SNS for the fake endpoint: Publish (what the alerts function calls), over the query protocol,
+ * with SNS's own checks on the topic, the subject and the message. Published messages are in the
+ * endpoint's recorded calls (`service: 'sns', operation: 'Publish'`).
+ */
+import { randomUUID } from 'node:crypto';
+import { AwsServiceError, unknownOperation } from './errors';
+
+export const SNS_API_VERSION = '2010-03-31';
+const SNS_XML_NAMESPACE = `http://sns.amazonaws.com/doc/${SNS_API_VERSION}/`;
+/** SNS's limits on Publish. */
+export const SNS_MAX_SUBJECT_CHARS = 100;
+export const SNS_MAX_MESSAGE_BYTES = 262_144;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+/** ASCII, starting with a letter, digit or punctuation, no line breaks. */
+const SUBJECT = /^[\x21-\x7e][\x20-\x7e]*$/;
+
+function invalidParameter(message: string): AwsServiceError {
+  return new AwsServiceError('InvalidParameter', `Invalid parameter: ${message}`);
+}
+
+function publish(params: URLSearchParams): string {
+  const topicArn = params.get('TopicArn') ?? params.get('TargetArn') ?? '';
+  if (!TOPIC_ARN.test(topicArn)) throw invalidParameter('TopicArn');
+  const message = params.get('Message');
+  if (message === null || message === '') {
+    throw new AwsServiceError('ValidationError', '1 validation error detected: Value null at message');
+  }
+  if (Buffer.byteLength(message, 'utf8') > SNS_MAX_MESSAGE_BYTES) {
+    throw invalidParameter('Message too long');
+  }
+  const subject = params.get('Subject');
+  if (subject !== null && (subject.length > SNS_MAX_SUBJECT_CHARS || !SUBJECT.test(subject))) {
+    throw invalidParameter('Subject');
+  }
+  return `<MessageId>${randomUUID()}</MessageId>`;
+}
+
+const SNS_OPERATIONS: Readonly<Record<string, (params: URLSearchParams) => string>> = {
+  Publish: publish,
+};
+
+/** Answers one SNS query request with its XML document, or throws an AwsServiceError. */
+export function handleSns(action: string, params: URLSearchParams, requestId: string): string {
+  const operation = SNS_OPERATIONS[action];
+  if (operation === undefined) throw unknownOperation('sns', action);
+  const result = operation(params);
+  return `<${action}Response xmlns="${SNS_XML_NAMESPACE}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
+}
