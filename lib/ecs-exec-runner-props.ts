@@ -7,6 +7,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { clusterName, type EventDefaults } from '../lambda/event';
 import { FAN_OUT_MAX_CONCURRENCY_LIMIT } from '../lambda/fan-out/fan-out-input';
+import type { RunnerAlertsProps } from './alerts';
+import type { RunnerMonitoringProps } from './monitoring';
 import { type ScheduleConfig, scheduleProblems } from './schedules';
 
 export interface EcsExecRunnerProps {
@@ -95,6 +97,25 @@ export interface EcsExecRunnerProps {
    * @default - derived from the construct path
    */
   readonly fanOutStateMachineName?: string;
+  /**
+   * An SNS message for every execution of the state machines that ends FAILED, TIMED_OUT or
+   * ABORTED (error, target, command, exit code, end of the output, console link). false: none.
+   * @default - a new topic (AWS managed SNS key, TLS only) with no subscriptions; see `alertsTopic`
+   */
+  readonly alerts?: RunnerAlertsProps | false;
+  /**
+   * CloudWatch alarms (failed / timed-out / aborted executions of each state machine, function
+   * errors; they notify the alerts topic) and a dashboard. false: neither.
+   * @default - alarms and a dashboard
+   */
+  readonly monitoring?: RunnerMonitoringProps | false;
+  /**
+   * The exec Lambda's run metrics (CloudWatch EMF in its logs, namespace `EcsExecRunner`: Runs,
+   * Failures, NonZeroExitCodes, DurationMs, OutputBytes, SessionStartMs, Reconnects,
+   * ExecuteCommandRetries by Cluster and EcsService). false: not emitted.
+   * @default true
+   */
+  readonly metrics?: boolean;
 }
 
 export const DEFAULT_OUTPUT_PREFIX = 'exec-output/';

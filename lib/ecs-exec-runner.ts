@@ -3,8 +3,7 @@ import { Duration, Names, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -14,7 +13,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ExecEnv } from '../lambda/contract';
 import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from '../lambda/fan-out/list-service-tasks';
-import { HANDLER_ENTRY, RUNNER_RUNTIME, runnerBundlingOptions } from './bundling';
+import { RunnerAlerts } from './alerts';
+import { HANDLER_ENTRY } from './bundling';
 import {
   DEFAULT_OUTPUT_PREFIX,
   type EcsExecRunnerProps,
@@ -22,7 +22,9 @@ import {
   validateRunnerProps,
 } from './ecs-exec-runner-props';
 import { fanOutDefinition } from './fan-out-workflow';
+import { RunnerMonitoring } from './monitoring';
 import { runCommandDefinition } from './run-command-workflow';
+import { createRunnerFunction, type RunnerFunctionOptions } from './runner-function';
 import { acknowledgeRunnerFindings } from './runner-nag-acknowledgements';
 import { execRunnerStatements, listTasksStatement } from './runner-permissions';
 import { type ScheduleConfig, ScheduleTarget } from './schedules';
@@ -31,7 +33,6 @@ export type { EcsExecRunnerProps } from './ecs-exec-runner-props';
 
 /** Time the state machine gives the Lambda beyond its own timeout before declaring the task timed out. */
 const TASK_TIMEOUT_MARGIN = Duration.minutes(1);
-const SERVICE_NAME = 'ecs-exec-runner';
 
 /**
  * Runs commands in running ECS tasks through ECS Exec: the exec Lambda, its least-privilege role,
@@ -53,6 +54,10 @@ export class EcsExecRunner extends Construct {
   readonly schedules: readonly scheduler.Schedule[];
   /** Receives schedule events Scheduler could not deliver (only when there are schedules). */
   readonly scheduleDeadLetterQueue?: sqs.Queue;
+  /** Failed-execution alerts: the topic, the EventBridge rule and the formatter function (unless `alerts: false`). */
+  readonly alerts?: RunnerAlerts;
+  /** Alarms and dashboard (unless `monitoring: false`). */
+  readonly monitoring?: RunnerMonitoring;
 
   constructor(scope: Construct, id: string, props: EcsExecRunnerProps) {
     super(scope, id);
@@ -112,7 +117,11 @@ export class EcsExecRunner extends Construct {
         'Runs a command in a running ECS task through ECS Exec and returns its output and exit code',
       timeout,
       memorySize: props.memorySize ?? 512,
-      environment: { ...defaults, [ExecEnv.IdempotencyTable]: this.idempotencyTable.tableName },
+      environment: {
+        ...defaults,
+        [ExecEnv.IdempotencyTable]: this.idempotencyTable.tableName,
+        ...(props.metrics === false ? { POWERTOOLS_METRICS_DISABLED: 'true' } : {}),
+      },
       statements: execRunnerStatements({
         clusters,
         ...(props.execKmsKey ? { execKmsKey: props.execKmsKey } : {}),
@@ -190,53 +199,43 @@ export class EcsExecRunner extends Construct {
       });
     }
     this.schedules = this.createSchedules(schedules);
+    this.alerts = this.createAlerts(props, retention, removalPolicy);
+    this.monitoring = this.createMonitoring(props);
     acknowledgeRunnerFindings(this, props, fanOutName);
   }
 
-  private createFunction(
-    id: string,
-    options: {
-      readonly entry: string;
-      readonly description: string;
-      readonly timeout: Duration;
-      readonly memorySize: number;
-      readonly environment: Record<string, string>;
-      readonly statements: readonly iam.PolicyStatement[];
-      readonly bundleAwsSdk: boolean;
-      readonly retention: logs.RetentionDays;
-      readonly removalPolicy: RemovalPolicy;
-    },
-  ): nodejs.NodejsFunction {
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      retention: options.retention,
-      removalPolicy: options.removalPolicy,
+  private createAlerts(
+    props: EcsExecRunnerProps,
+    retention: logs.RetentionDays,
+    removalPolicy: RemovalPolicy,
+  ): RunnerAlerts | undefined {
+    if (props.alerts === false) return undefined;
+    return new RunnerAlerts(this, 'Alerts', {
+      ...props.alerts,
+      stateMachines: [this.runCommandStateMachine, this.fanOutStateMachine],
+      bundleAwsSdk: props.bundleAwsSdk ?? false,
+      retention,
+      removalPolicy,
     });
-    // An explicit role: only this function's log group and the statements given, no managed policy.
-    const role = new iam.Role(this, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `${options.description} (role)`,
-    });
-    logGroup.grantWrite(role);
-    for (const statement of options.statements) role.addToPrincipalPolicy(statement);
-    return new nodejs.NodejsFunction(this, id, {
-      entry: options.entry,
-      handler: 'handler',
-      projectRoot: path.join(__dirname, '..'),
-      depsLockFilePath: path.join(__dirname, '..', 'package-lock.json'),
-      runtime: RUNNER_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
-      description: options.description,
-      timeout: options.timeout,
-      memorySize: options.memorySize,
-      role,
-      logGroup,
-      environment: {
-        ...options.environment,
-        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        NODE_OPTIONS: '--enable-source-maps',
+  }
+
+  private createMonitoring(props: EcsExecRunnerProps): RunnerMonitoring | undefined {
+    if (props.monitoring === false) return undefined;
+    const alerts = this.alerts;
+    return new RunnerMonitoring(this, 'Monitoring', {
+      ...props.monitoring,
+      stateMachines: { 'Run one command': this.runCommandStateMachine, 'Fan-out': this.fanOutStateMachine },
+      functions: {
+        'Exec function': this.function,
+        'List tasks function': this.listTasksFunction,
+        ...(alerts ? { 'Alerts function': alerts.function } : {}),
       },
-      bundling: runnerBundlingOptions({ bundleAwsSdk: options.bundleAwsSdk }),
+      ...(alerts ? { alarmTopic: alerts.topic } : {}),
     });
+  }
+
+  private createFunction(id: string, options: RunnerFunctionOptions): nodejs.NodejsFunction {
+    return createRunnerFunction(this, id, options);
   }
 
   private stateMachineLogs(

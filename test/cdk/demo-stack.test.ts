@@ -227,9 +227,13 @@ describe('demo stack: what a user needs to try it', () => {
 
 describe('demo stack with existing clusters (context)', () => {
   it('creates no VPC, cluster or service and imports the clusters by ARN (no lookups)', () => {
-    for (const type of ['AWS::EC2::VPC', 'AWS::ECS::Cluster', 'AWS::ECS::Service', 'AWS::KMS::Key']) {
+    for (const type of ['AWS::EC2::VPC', 'AWS::ECS::Cluster', 'AWS::ECS::Service']) {
       existing.resourceCountIs(type, 0);
     }
+    // No exec key of its own: the only key is the alerts topic's.
+    expect(Object.keys(existing.findResources('AWS::KMS::Key'))).toEqual([
+      expect.stringMatching(/^RunnerAlertsTopicKey/),
+    ]);
     existing.resourceCountIs('AWS::Scheduler::Schedule', 0);
   });
 
