@@ -4,6 +4,7 @@ import { parseScheduleConfigs, type ScheduleConfig } from './schedules';
 const CLUSTER_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9_-]{1,255}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 const NAME = /^[A-Za-z0-9_-]{1,255}$/;
+const EMAIL = /^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/;
 
 /** Context keys the demo app reads (`cdk synth -c key=value` or cdk.json "context"). */
 export const DemoContext = {
@@ -16,6 +17,8 @@ export const DemoContext = {
   DefaultContainer: 'defaultContainer',
   /** JSON array of schedules replacing `config/schedules.ts`. */
   Schedules: 'schedules',
+  /** Comma-separated addresses subscribed to the failed-execution alerts. */
+  AlertEmails: 'alertEmails',
 } as const;
 
 export interface DemoConfig {
@@ -26,6 +29,8 @@ export interface DemoConfig {
   readonly defaultContainer?: string;
   /** Undefined: use the schedules of `config/schedules.ts` that fit the mode. */
   readonly schedules?: readonly ScheduleConfig[];
+  /** Addresses that get the failed-execution alerts. */
+  readonly alertEmails?: readonly string[];
 }
 
 /** Reads and checks the demo context; a bad value fails synth with the key and the rule. */
@@ -58,11 +63,20 @@ export function demoConfigFromContext(node: Node): DemoConfig {
       throw new Error(`context "${key}" must be a name of [A-Za-z0-9_-], got "${value}"`);
   }
   const rawSchedules: unknown = node.tryGetContext(DemoContext.Schedules);
+  const alertEmails = (text(DemoContext.AlertEmails) ?? '')
+    .split(',')
+    .map((address) => address.trim())
+    .filter((address) => address !== '');
+  const badEmails = alertEmails.filter((address) => !EMAIL.test(address));
+  if (badEmails.length > 0) {
+    throw new Error(`context "${DemoContext.AlertEmails}": not email addresses: ${badEmails.join(', ')}`);
+  }
   return {
     existingClusterArns,
     ...(execKmsKeyArn !== undefined ? { execKmsKeyArn } : {}),
     ...(defaultService !== undefined ? { defaultService } : {}),
     ...(defaultContainer !== undefined ? { defaultContainer } : {}),
+    ...(alertEmails.length > 0 ? { alertEmails } : {}),
     ...(rawSchedules !== undefined && rawSchedules !== null
       ? { schedules: parseScheduleConfigs(rawSchedules, `context "${DemoContext.Schedules}"`) }
       : {}),

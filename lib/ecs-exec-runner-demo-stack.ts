@@ -63,6 +63,10 @@ export class EcsExecRunnerDemoStack extends Stack {
       ...(defaultService ? { defaultService } : {}),
       ...(defaultContainer ? { defaultContainer } : {}),
       schedules,
+      // Everything that tells about failures, on: alerts (to these addresses), alarms, dashboard, metrics.
+      alerts: { emails: config.alertEmails ?? [] },
+      monitoring: { alarms: true, dashboard: true },
+      metrics: true,
     });
 
     new CfnOutput(this, 'RunCommandStateMachineArn', {
@@ -71,5 +75,8 @@ export class EcsExecRunnerDemoStack extends Stack {
     new CfnOutput(this, 'FanOutStateMachineArn', { value: this.runner.fanOutStateMachine.stateMachineArn });
     new CfnOutput(this, 'FunctionName', { value: this.runner.function.functionName });
     new CfnOutput(this, 'OutputBucketName', { value: this.runner.outputBucket.bucketName });
+    if (this.runner.alerts) {
+      new CfnOutput(this, 'AlertsTopicArn', { value: this.runner.alerts.topic.topicArn });
+    }
   }
 }

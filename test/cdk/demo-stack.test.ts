@@ -200,11 +200,12 @@ describe('demo stack: what a user needs to try it', () => {
     });
   });
 
-  it('outputs the state machine ARNs, the function, the bucket, the cluster and the service', () => {
+  it('outputs the state machine ARNs, the function, the bucket, the alerts topic, the cluster and the service', () => {
     expect(Object.keys(demoJson as unknown as { Outputs: object }).includes('Outputs')).toBe(true);
     const outputs = Object.keys((demoJson as unknown as { Outputs: Record<string, unknown> }).Outputs);
     expect(outputs.sort()).toEqual(
       [
+        'AlertsTopicArn',
         'ClusterName',
         'FanOutStateMachineArn',
         'FunctionName',
@@ -285,8 +286,29 @@ describe('demo context', () => {
     ['a key without clusters', { execKmsKeyArn: EXEC_KEY }, /only applies with "existingClusterArns"/],
     ['bad schedules', { schedules: '{"not":"an array"}' }, /must be a JSON array/],
     ['a bad default service', { defaultService: 'a b' }, /context "defaultService" must be a name/],
+    [
+      'a bad alert address',
+      { alertEmails: 'ops@example.com, nobody' },
+      /"alertEmails": not email addresses: nobody$/,
+    ],
   ])('rejects %s', (_name, context, message) => {
     expect(() => configFor(context)).toThrow(message);
+  });
+
+  it('subscribes the alert addresses of the context to the alerts topic', () => {
+    expect(configFor({ alertEmails: 'ops@example.com, dev@example.com' }).alertEmails).toEqual([
+      'ops@example.com',
+      'dev@example.com',
+    ]);
+    const app = fastApp({ context: { alertEmails: 'ops@example.com' } });
+    const stack = new EcsExecRunnerDemoStack(app, 'Alerting', { config: demoConfigFromContext(app.node) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+    template.hasOutput('AlertsTopicArn', {});
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
   it('replaces the configured schedules with the context value', () => {
