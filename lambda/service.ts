@@ -134,7 +134,10 @@ export async function runExec(
       ...(overflow ? { sink: overflow } : {}),
       timeoutMs: Math.max(MIN_SESSION_TIME_MS, deadline - Date.now()),
       terminalSize: TERMINAL_SIZE,
-      ...(target.kmsKeyId === undefined ? { noHandshakeAfterMs: NO_HANDSHAKE_AFTER_MS } : {}),
+      // Only when the cluster is known to have no key: input during a KMS handshake can break the session.
+      ...(target.kmsKeyKnown && target.kmsKeyId === undefined
+        ? { noHandshakeAfterMs: NO_HANDSHAKE_AFTER_MS }
+        : {}),
       dataKeyProvider: kmsDataKeyProvider(clients.kms, ssmTargetId(target)),
       resume: ssmResumeSession(clients.ssm),
       terminate: ssmTerminateSession(clients.ssm),

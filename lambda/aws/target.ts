@@ -37,6 +37,8 @@ export interface ResolvedTarget {
   readonly runtimeId: string;
   /** The cluster's ECS Exec KMS key, if any: the session will need a data key. */
   readonly kmsKeyId?: string;
+  /** Whether DescribeClusters answered, so that no `kmsKeyId` means the cluster has no key. */
+  readonly kmsKeyKnown: boolean;
   /** The ECS service that started the task (its `group` is `service:<name>`), if one did. */
   readonly service?: string;
 }
@@ -73,6 +75,7 @@ export async function resolveTarget(
       container: container.name ?? '',
       runtimeId: container.runtimeId ?? '',
       ...(cluster?.kmsKeyId ? { kmsKeyId: cluster.kmsKeyId } : {}),
+      kmsKeyKnown: cluster !== undefined,
       ...(service ? { service } : {}),
     };
   } catch (err) {

@@ -66,6 +66,7 @@ describe('resolveTarget', () => {
       taskId: id(1),
       container: 'app',
       runtimeId: 'app-runtime',
+      kmsKeyKnown: true,
     });
     expect(ssmTargetId(target)).toBe(`ecs:prod_${id(1)}_app-runtime`);
   });
@@ -160,6 +161,13 @@ describe('resolveTarget', () => {
     ecsMock.on(DescribeTasksCommand).resolves({ tasks: [task(1, { clusterArn: CLUSTER_ARN })] });
     const target = await resolveTarget(client, request({ task: id(1) }));
     expect(target).toMatchObject({ clusterArn: CLUSTER_ARN, clusterName: 'prod', taskArn: arn(1) });
+    // Whether the cluster has an exec key is then unknown: input waits for the handshake to show.
+    expect(target.kmsKeyKnown).toBe(false);
+  });
+
+  it("names the service that started the task (its group), for the metrics' dimension", async () => {
+    ecsMock.on(DescribeTasksCommand).resolves({ tasks: [task(1, { group: 'service:web' })] });
+    await expect(resolveTarget(client, request({ task: id(1) }))).resolves.toMatchObject({ service: 'web' });
   });
 
   it('lets ExecuteCommand decide when ECS reports no managed agents at all', async () => {
