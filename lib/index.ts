@@ -1,9 +1,11 @@
 /** What a user drops into their own stack. */
 
 export type { FanOutInput } from '../lambda/fan-out/fan-out-input';
+export { RunnerAlerts, type RunnerAlertsProps } from './alerts';
 export { esbuildBuildOptions, HANDLER_ENTRY, runnerBundlingOptions } from './bundling';
 export { ExecDemoCluster, type ExecDemoClusterProps } from './demo/exec-demo-cluster';
 export { EcsExecRunner, type EcsExecRunnerProps } from './ecs-exec-runner';
 export { FanOutErrorName, FanOutStates } from './fan-out-workflow';
+export { RunnerMonitoring, type RunnerMonitoringProps } from './monitoring';
 export { RunCommandStates } from './run-command-workflow';
 export { type ScheduleConfig, ScheduleTarget } from './schedules';
