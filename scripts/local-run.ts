@@ -5,6 +5,7 @@
  * command's exit code. `--state-machine` runs the synthesized "run one command" state machine
  * instead, so the workflow's behaviour (retries, Catch into the Fail state) shows before deploying.
  */
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { parsedArgs } from '../cli/args';
 import { buildExecEvent, readStdinFile } from '../cli/event';
@@ -15,6 +16,7 @@ import { quietSdkNodeVersionWarning } from '../cli/node-warnings';
 import { exitCodeHelp } from '../cli/usage';
 import type { ExecEvent } from '../lambda/contract';
 import { METRICS_TO_STDERR_ENV } from '../lambda/metrics';
+import { alertPreview } from '../local/alert-preview';
 import { DEFAULT_WORLD_IDS } from '../local/fake-aws/world';
 import type { LocalEnvironment } from '../local/local-environment';
 
@@ -63,7 +65,8 @@ Run:
   -h, --help
 
 Errors and the output tail of a failed command go to stderr, and so does the metrics line (EMF)
-the Lambda would emit for the run. The handler's logs at WARN and above
+the Lambda would emit for the run (with --state-machine, a failure also shows the alert the
+deployed runner would publish). The handler's logs at WARN and above
 go to stderr too; POWERTOOLS_LOG_LEVEL changes the level (INFO and DEBUG lines go to stdout, as
 in Lambda). To pipe the result, keep npm's banner off stdout: npm start --silent -- …
 
@@ -171,11 +174,24 @@ const interruption: { signal?: NodeJS.Signals } = {};
 
 async function run(options: LocalRunOptions, environment: LocalEnvironment): Promise<number | undefined> {
   if (options.stateMachine) {
-    const result = await environment.runStateMachine(options.event);
+    const executionName = `local-${randomUUID()}`;
+    const startedMs = Date.now();
+    const result = await environment.runStateMachine(options.event, { executionName });
     if (interruption.signal) return undefined;
-    return result.status === 'SUCCEEDED'
-      ? printResult(result.output, options.output)
-      : printFailure({ error: result.error, cause: result.cause }, options.output);
+    if (result.status === 'SUCCEEDED') return printResult(result.output, options.output);
+    // What the deployed runner's alerts topic would receive for this execution.
+    await write(
+      process.stderr,
+      `${alertPreview({
+        stateMachineArn: environment.runCommandStateMachineArn,
+        executionName,
+        input: options.event,
+        error: result.error,
+        cause: result.cause,
+        startedMs,
+      })}\n`,
+    );
+    return printFailure({ error: result.error, cause: result.cause }, options.output);
   }
   let result: unknown;
   try {

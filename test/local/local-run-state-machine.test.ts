@@ -4,6 +4,7 @@
  */
 import { RunExitCode } from '../../cli/execution-exit-codes';
 import { ExecErrorName } from '../../lambda/contract';
+import { ALERT_PREVIEW_LABEL } from '../../local/alert-preview';
 import { processesWith, runLocal, type Spawned, waitFor } from './support';
 
 /** Ctrl-C must end everything well before the command's 30 s would. */
@@ -44,6 +45,16 @@ describe('npm start --state-machine', () => {
     expect(JSON.parse(envelope.errorMessage)).toMatchObject({ exitCode: 5, outputTail: 'about to fail\n' });
     expect(stderr).toContain(`${ExecErrorName.NonZeroExit}: the command exited with code 5`);
     expect(stderr).toContain('about to fail\n');
+  });
+
+  it('shows the alert the deployed runner would publish for the failed execution', async () => {
+    const { stderr } = await failing.result;
+    const alert = stderr.slice(stderr.indexOf(ALERT_PREVIEW_LABEL));
+    expect(alert).toContain('\nSubject: ecs-exec-runner: NonZeroExit echo about to fail; exit 5\n');
+    expect(alert).toContain('execution FAILED with NonZeroExit\nthe command exited with code 5\n');
+    expect(alert).toContain('Exit code:  5\n');
+    expect(alert).toMatch(/Console: {4}https:\/\/us-east-1\.console\.aws\.amazon\.com\/states\/home/);
+    expect(alert).toContain('--- end of the output ---\nabout to fail\n');
   });
 });
 
