@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     const figures = await benchPackaging(QUICK ? 1 : COLD_START_ROUNDS);
     const today = figures.find((f) => f.packaging === 'sdk-external');
     for (const f of figures) {
-      const what = `exec Lambda, ${f.packaging}${f.packaging === SHIPPED_PACKAGING ? ' (shipped)' : ''}`;
+      const what = `handler bundle, ${f.packaging}${f.packaging === SHIPPED_PACKAGING ? ' (shipped)' : ''}`;
       line(`${what}: size (at start)`, `${kib(f.totalBytes)} (${kib(f.startupBytes)})`, '(info)');
       const ratio = today ? f.coldStartMs / today.coldStartMs : 1;
       line(
