@@ -14,10 +14,10 @@ import { build } from 'esbuild';
 import { lambdaBuildOptions, RUNNER_LAMBDAS, type RunnerLambdaName } from '../lib/bundling';
 
 const ROOT = path.join(__dirname, '..');
-export const DIST = path.join(ROOT, 'dist');
+const DIST = path.join(ROOT, 'dist');
 /** The CLI's entry module (exports `runCli`) and its bundle, which `bin/ecs-exec.js` loads when installed. */
 const CLI_ENTRY = path.join(ROOT, 'cli', 'main.ts');
-export const CLI_BUNDLE = path.join(DIST, 'cli', 'ecs-exec.cjs');
+const CLI_BUNDLE = path.join(DIST, 'cli', 'ecs-exec.cjs');
 /** The oldest Node the package supports (package.json `engines`). */
 const CLI_TARGET = 'node20';
 

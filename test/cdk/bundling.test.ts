@@ -138,7 +138,7 @@ describe('the code the construct deploys', () => {
     expect(readFileSync(path.join(assetDir, BUNDLE_ENTRY_FILE), 'utf8')).toBe(PREBUILT_SOURCE);
   });
 
-  it('is bundled from source when there is no prebuilt bundle, and every function is listed once', () => {
+  it('lists every function once and builds them split, minified, SDK inside, without maps', () => {
     expect(Object.keys(RUNNER_LAMBDAS)).toEqual(['exec', 'list-service-tasks']);
     const options = lambdaBuildOptions('/src/handler.ts', '/out');
     expect(options).toMatchObject({
