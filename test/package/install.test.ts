@@ -242,80 +242,96 @@ describe('the npm package, installed into a new CDK app', () => {
     expect(kms.map((s) => [actionsOf(s), s.Resource])).toEqual([[['kms:GenerateDataKey'], KEY_ARN]]);
   });
 
-  it('runs the CLI with npx ecs-exec (compiled, no tsx)', async () => {
-    const { stdout } = await runIn(appDir, 'npx', ['--offline', 'ecs-exec', '--help']);
-    expect(stdout).toMatch(/^Usage: ecs-exec <command>/);
-    expect(existsSync(path.join(appDir, 'node_modules', 'tsx'))).toBe(false);
-  });
+  it(
+    'runs the CLI with npx ecs-exec (compiled, no tsx)',
+    async () => {
+      const { stdout } = await runIn(appDir, 'npx', ['--offline', 'ecs-exec', '--help']);
+      expect(stdout).toMatch(/^Usage: ecs-exec <command>/);
+      expect(existsSync(path.join(appDir, 'node_modules', 'tsx'))).toBe(false);
+    },
+    SLOW_MS,
+  );
 
-  it('type-checks the construct, the client and the contract from their .d.ts', async () => {
-    writeFileSync(path.join(appDir, 'types.ts'), TYPES_TS);
-    const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext'];
-    await expect(
-      runIn(appDir, TSC, [...args, '--target', 'es2022', '--skipLibCheck', '--types', '', 'types.ts']),
-    ).resolves.toBeDefined();
-  });
+  it(
+    'type-checks the construct, the client and the contract from their .d.ts',
+    async () => {
+      writeFileSync(path.join(appDir, 'types.ts'), TYPES_TS);
+      const args = ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext'];
+      await expect(
+        runIn(appDir, TSC, [...args, '--target', 'es2022', '--skipLibCheck', '--types', '', 'types.ts']),
+      ).resolves.toBeDefined();
+    },
+    SLOW_MS,
+  );
 
-  it('runs a command through ecs-exec-runner/client (a KMS session) against the agent double', async () => {
-    writeFileSync(path.join(appDir, 'client.mjs'), CLIENT_MJS);
-    const gateway = await MessageGatewayDouble.start();
-    const standIn = await startStandIn(gateway);
-    try {
-      const { stdout } = await runIn(appDir, process.execPath, ['client.mjs'], {
-        ...process.env,
-        STAND_IN_URL: standIn.url,
+  it(
+    'runs a command through ecs-exec-runner/client (a KMS session) against the agent double',
+    async () => {
+      writeFileSync(path.join(appDir, 'client.mjs'), CLIENT_MJS);
+      const gateway = await MessageGatewayDouble.start();
+      const standIn = await startStandIn(gateway);
+      try {
+        const { stdout } = await runIn(appDir, process.execPath, ['client.mjs'], {
+          ...process.env,
+          STAND_IN_URL: standIn.url,
+        });
+        expect(JSON.parse(stdout)).toEqual({
+          output: 'hello from the client\n',
+          exitCode: 3,
+          encrypted: true,
+          sinkBytes: 'hello from the client\n'.length,
+        });
+      } finally {
+        standIn.server.close();
+        await gateway.close();
+      }
+    },
+    SLOW_MS,
+  );
+
+  it(
+    'ships only what a consumer needs (npm pack --dry-run)',
+    async () => {
+      const { stdout } = await runIn(REPO_ROOT, 'npm', [
+        'pack',
+        '--dry-run',
+        '--json',
+        '--ignore-scripts',
+        '--silent',
+      ]);
+      const files = (JSON.parse(stdout) as Array<{ files: PackedFile[] }>)[0]?.files.map((f) => f.path) ?? [];
+      expect(files).toEqual(
+        expect.arrayContaining([
+          'package.json',
+          'README.md',
+          'LICENSE',
+          'CHANGELOG.md',
+          'bin/ecs-exec.js',
+          'dist/cli/ecs-exec.cjs',
+          'dist/lib/index.js',
+          'dist/lib/index.d.ts',
+          'dist/exports/contract.js',
+          'dist/exports/contract.d.ts',
+          'dist/exports/client.js',
+          'dist/exports/client.d.ts',
+          ...Object.keys(RUNNER_LAMBDAS).map((name) => `dist/lambda-bundles/${name}/${BUNDLE_ENTRY_FILE}`),
+        ]),
+      );
+      const unwanted = files.filter(
+        (file) =>
+          /^(test|local|bench|scripts|config|cli|lambda|lib)\//.test(file) ||
+          /\.map$/.test(file) ||
+          (/\.ts$/.test(file) && !/\.d\.ts$/.test(file)) ||
+          /(^|\/)(local|test|fake-[a-z-]+|agent-double)\//.test(file),
+      );
+      expect(unwanted).toEqual([]);
+      // Nothing installed names the machine that built it.
+      const leaking = filesUnder(installed).filter((file) => {
+        const text = readFileSync(path.join(installed, file), 'utf8');
+        return text.includes(REPO_ROOT) || text.includes(tmpdir());
       });
-      expect(JSON.parse(stdout)).toEqual({
-        output: 'hello from the client\n',
-        exitCode: 3,
-        encrypted: true,
-        sinkBytes: 'hello from the client\n'.length,
-      });
-    } finally {
-      standIn.server.close();
-      await gateway.close();
-    }
-  });
-
-  it('ships only what a consumer needs (npm pack --dry-run)', async () => {
-    const { stdout } = await runIn(REPO_ROOT, 'npm', [
-      'pack',
-      '--dry-run',
-      '--json',
-      '--ignore-scripts',
-      '--silent',
-    ]);
-    const files = (JSON.parse(stdout) as Array<{ files: PackedFile[] }>)[0]?.files.map((f) => f.path) ?? [];
-    expect(files).toEqual(
-      expect.arrayContaining([
-        'package.json',
-        'README.md',
-        'LICENSE',
-        'CHANGELOG.md',
-        'bin/ecs-exec.js',
-        'dist/cli/ecs-exec.cjs',
-        'dist/lib/index.js',
-        'dist/lib/index.d.ts',
-        'dist/exports/contract.js',
-        'dist/exports/contract.d.ts',
-        'dist/exports/client.js',
-        'dist/exports/client.d.ts',
-        ...Object.keys(RUNNER_LAMBDAS).map((name) => `dist/lambda-bundles/${name}/${BUNDLE_ENTRY_FILE}`),
-      ]),
-    );
-    const unwanted = files.filter(
-      (file) =>
-        /^(test|local|bench|scripts|config|cli|lambda|lib)\//.test(file) ||
-        /\.map$/.test(file) ||
-        (/\.ts$/.test(file) && !/\.d\.ts$/.test(file)) ||
-        /(^|\/)(local|test|fake-[a-z-]+|agent-double)\//.test(file),
-    );
-    expect(unwanted).toEqual([]);
-    // Nothing installed names the machine that built it.
-    const leaking = filesUnder(installed).filter((file) => {
-      const text = readFileSync(path.join(installed, file), 'utf8');
-      return text.includes(REPO_ROOT) || text.includes(tmpdir());
-    });
-    expect(leaking).toEqual([]);
-  });
+      expect(leaking).toEqual([]);
+    },
+    SLOW_MS,
+  );
 });
