@@ -4,29 +4,10 @@
  * Dimensions stay low-cardinality: the cluster and the ECS service, never a task id or a command.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, MetricDimension, RunMetric } from './metric-names';
 
-export const METRICS_NAMESPACE = 'EcsExecRunner';
-/** Metric names: the CloudWatch alarms and the dashboard (lib/) read the same constants. */
-export const RunMetric = {
-  Runs: 'Runs',
-  /** Also emitted with the ErrorName dimension, once per failed run. */
-  Failures: 'Failures',
-  /** Runs whose command exited with a code other than 0 (whether or not that failed the run). */
-  NonZeroExitCodes: 'NonZeroExitCodes',
-  DurationMs: 'DurationMs',
-  OutputBytes: 'OutputBytes',
-  /** From the ExecuteCommand call to the first byte of output. */
-  SessionStartMs: 'SessionStartMs',
-  /** Data-channel reconnects (ssm:ResumeSession). */
-  Reconnects: 'Reconnects',
-  /** ExecuteCommand calls retried while the agent was not ready. */
-  ExecuteCommandRetries: 'ExecuteCommandRetries',
-} as const;
-export const MetricDimension = {
-  Cluster: 'Cluster',
-  EcsService: 'EcsService',
-  ErrorName: 'ErrorName',
-} as const;
+export { METRICS_NAMESPACE, MetricDimension, RunMetric } from './metric-names';
+
 /** Stands for a dimension value that is not known (a run rejected before its target was found). */
 export const UNKNOWN_DIMENSION = 'none';
 /**

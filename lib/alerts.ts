@@ -1,22 +1,20 @@
-import * as path from 'node:path';
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { AlertsEnv } from '../lambda/alerts/handler';
+import { AlertsEnv } from '../lambda/alerts/alerts-env';
 import { createRunnerFunction } from './runner-function';
 
 /** The execution statuses that raise an alert. */
 export const ALERT_STATUSES: readonly string[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
 export const EXECUTION_STATUS_CHANGE = 'Step Functions Execution Status Change';
-export const ALERTS_ENTRY = path.join(__dirname, '..', 'lambda', 'alerts', 'handler.ts');
 
 /** The `alerts` prop of the runner. */
 export interface RunnerAlertsProps {
@@ -37,7 +35,6 @@ export interface RunnerAlertsProps {
 export interface RunnerAlertsConstructProps extends RunnerAlertsProps {
   /** The state machines whose failed, timed-out or aborted executions are reported (and no other). */
   readonly stateMachines: readonly sfn.IStateMachine[];
-  readonly bundleAwsSdk: boolean;
   readonly retention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -50,7 +47,7 @@ export interface RunnerAlertsConstructProps extends RunnerAlertsProps {
 export class RunnerAlerts extends Construct {
   readonly topic: sns.ITopic;
   readonly rule: events.Rule;
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
 
   constructor(scope: Construct, id: string, props: RunnerAlertsConstructProps) {
     super(scope, id);
@@ -59,13 +56,12 @@ export class RunnerAlerts extends Construct {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     }
     this.function = createRunnerFunction(this, 'Function', {
-      entry: ALERTS_ENTRY,
+      code: 'alerts',
       description: 'Formats failed ECS Exec runner executions into readable alerts and publishes them',
       timeout: Duration.seconds(30),
       memorySize: 256,
       environment: { [AlertsEnv.TopicArn]: this.topic.topicArn },
       statements: publishStatements(this.topic),
-      bundleAwsSdk: props.bundleAwsSdk,
       retention: props.retention,
       removalPolicy: props.removalPolicy,
     });

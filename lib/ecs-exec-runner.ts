@@ -1,9 +1,8 @@
-import * as path from 'node:path';
 import { Duration, Names, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -12,9 +11,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ExecEnv } from '../lambda/contract';
-import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from '../lambda/fan-out/list-service-tasks';
+import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from '../lambda/fan-out/fan-out-contract';
 import { RunnerAlerts } from './alerts';
-import { HANDLER_ENTRY } from './bundling';
 import {
   DEFAULT_OUTPUT_PREFIX,
   type EcsExecRunnerProps,
@@ -41,9 +39,9 @@ const TASK_TIMEOUT_MARGIN = Duration.minutes(1);
  */
 export class EcsExecRunner extends Construct {
   /** The exec Lambda; grant it `SendTaskSuccess`/`SendTaskFailure` on state machines that use `taskToken`. */
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   /** Lists a service's RUNNING tasks for the fan-out. */
-  readonly listTasksFunction: nodejs.NodejsFunction;
+  readonly listTasksFunction: lambda.Function;
   /** Input: an exec event. Output: the handler's result. */
   readonly runCommandStateMachine: sfn.StateMachine;
   /** Input: an exec event with `service` (and optionally `maxConcurrency`). Output: a summary. */
@@ -112,7 +110,7 @@ export class EcsExecRunner extends Construct {
     };
 
     this.function = this.createFunction('Function', {
-      entry: HANDLER_ENTRY,
+      code: 'exec',
       description:
         'Runs a command in a running ECS task through ECS Exec and returns its output and exit code',
       timeout,
@@ -129,13 +127,12 @@ export class EcsExecRunner extends Construct {
         outputPrefix: this.outputPrefix,
         idempotencyTable: this.idempotencyTable,
       }),
-      bundleAwsSdk: props.bundleAwsSdk ?? false,
       retention,
       removalPolicy,
     });
 
     this.listTasksFunction = this.createFunction('ListTasksFunction', {
-      entry: path.join(__dirname, '..', 'lambda', 'fan-out', 'list-service-tasks.ts'),
+      code: 'list-service-tasks',
       description: "Lists a service's RUNNING tasks into S3 for the ECS Exec fan-out",
       timeout: Duration.minutes(2),
       memorySize: 256,
@@ -151,7 +148,6 @@ export class EcsExecRunner extends Construct {
           resources: [this.outputBucket.arnForObjects(`${this.outputPrefix}${FAN_OUT_TASKS_FOLDER}*`)],
         }),
       ],
-      bundleAwsSdk: props.bundleAwsSdk ?? false,
       retention,
       removalPolicy,
     });
@@ -213,7 +209,6 @@ export class EcsExecRunner extends Construct {
     return new RunnerAlerts(this, 'Alerts', {
       ...props.alerts,
       stateMachines: [this.runCommandStateMachine, this.fanOutStateMachine],
-      bundleAwsSdk: props.bundleAwsSdk ?? false,
       retention,
       removalPolicy,
     });
@@ -234,7 +229,7 @@ export class EcsExecRunner extends Construct {
     });
   }
 
-  private createFunction(id: string, options: RunnerFunctionOptions): nodejs.NodejsFunction {
+  private createFunction(id: string, options: RunnerFunctionOptions): lambda.Function {
     return createRunnerFunction(this, id, options);
   }
 

@@ -2,7 +2,6 @@
 
 export type { FanOutInput } from '../lambda/fan-out/fan-out-input';
 export { RunnerAlerts, type RunnerAlertsProps } from './alerts';
-export { esbuildBuildOptions, HANDLER_ENTRY, runnerBundlingOptions } from './bundling';
 export { ExecDemoCluster, type ExecDemoClusterProps } from './demo/exec-demo-cluster';
 export { EcsExecRunner, type EcsExecRunnerProps } from './ecs-exec-runner';
 export { FanOutErrorName, FanOutStates } from './fan-out-workflow';

@@ -1,17 +1,11 @@
-import { Duration, Names } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import {
-  DefaultDashboardFactory,
-  type ErrorCountThreshold,
-  MonitoringFacade,
-  SingleWidgetDashboardSegment,
-  SnsAlarmActionStrategy,
-} from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, MetricDimension, RunMetric } from '../lambda/metrics';
+import { METRICS_NAMESPACE, MetricDimension, RunMetric } from '../lambda/metric-names';
 
 /** The `monitoring` prop of the runner. */
 export interface RunnerMonitoringProps {
@@ -37,107 +31,134 @@ export interface RunnerMonitoringConstructProps extends RunnerMonitoringProps {
   readonly alarmTopic?: sns.ITopic;
 }
 
-/** Any one bad execution or function error is worth a look: alarm on the first. */
-const ANY_ERROR: Record<string, ErrorCountThreshold> = {
-  Critical: { maxErrorCount: 0, datapointsToAlarm: 1, evaluationPeriods: 1 },
-};
-const RUN_METRICS_PERIOD = Duration.minutes(5);
+/** Alarms look at 5-minute sums and fire on the first bad one: any failure is worth a look. */
+export const ALARM_PERIOD = Duration.minutes(5);
+const WIDGET_WIDTH = 12;
 const DIMENSION_SCHEMA = `{${METRICS_NAMESPACE},service,${MetricDimension.Cluster},${MetricDimension.EcsService}}`;
 
+/** What an alarm watches: a state machine's executions ending one way, or a function's errors. */
+interface Watched {
+  readonly id: string;
+  readonly what: string;
+  readonly metric: cloudwatch.IMetric;
+}
+
 /**
- * Alarms and a dashboard through cdk-monitoring-constructs (`monitorStepFunction`,
- * `monitorLambdaFunction`), plus graphs of the exec Lambda's own run metrics.
+ * Alarms and a dashboard in plain CDK (cdk-monitoring-constructs would add a dependency to a
+ * package whose only one is `ws`): one alarm per state machine and end (failed, timed out,
+ * aborted) and per function (errors), and graphs of the same plus the exec Lambda's run metrics.
  */
 export class RunnerMonitoring extends Construct {
-  readonly facade: MonitoringFacade;
+  readonly alarms: readonly cloudwatch.Alarm[];
+  readonly dashboard?: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: RunnerMonitoringConstructProps) {
     super(scope, id);
-    const alarms = props.alarms ?? true;
-    const dashboard = props.dashboard ?? true;
-    const prefix = Names.uniqueResourceName(this, { maxLength: 64, separator: '-' });
-    this.facade = new MonitoringFacade(this, 'Facade', {
-      alarmFactoryDefaults: {
-        alarmNamePrefix: prefix,
-        actionsEnabled: true,
-        ...(props.alarmTopic
-          ? { action: new SnsAlarmActionStrategy({ onAlarmTopic: props.alarmTopic }) }
-          : {}),
-      },
-      metricFactoryDefaults: {},
-      dashboardFactory: new DefaultDashboardFactory(this, 'Dashboards', {
-        dashboardNamePrefix: prefix,
-        createDashboard: dashboard,
-      }),
-    });
-    const onAlarm = <T>(value: T): T | undefined => (alarms ? value : undefined);
-    for (const [name, stateMachine] of Object.entries(props.stateMachines)) {
-      this.facade.monitorStepFunction({
-        stateMachine,
-        humanReadableName: name,
-        alarmFriendlyName: name.replace(/[^A-Za-z0-9]/g, ''),
-        ...(alarms
-          ? {
-              addFailedExecutionCountAlarm: ANY_ERROR,
-              addTimedOutExecutionCountAlarm: ANY_ERROR,
-              addAbortedExecutionCountAlarm: ANY_ERROR,
-            }
-          : {}),
+    const stateMachines = Object.entries(props.stateMachines);
+    const functions = Object.entries(props.functions);
+    const sum = { period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM };
+    const watched: Watched[] = [
+      ...stateMachines.flatMap(([name, machine], i) => [
+        {
+          id: `StateMachine${i}Failed`,
+          what: `${name}: executions failed`,
+          metric: machine.metricFailed(sum),
+        },
+        {
+          id: `StateMachine${i}TimedOut`,
+          what: `${name}: executions timed out`,
+          metric: machine.metricTimedOut(sum),
+        },
+        {
+          id: `StateMachine${i}Aborted`,
+          what: `${name}: executions aborted`,
+          metric: machine.metricAborted(sum),
+        },
+      ]),
+      ...functions.map(([name, fn], i) => ({
+        id: `Function${i}Errors`,
+        what: `${name}: errors (a failed command counts as one)`,
+        metric: fn.metricErrors(sum),
+      })),
+    ];
+    this.alarms = props.alarms === false ? [] : watched.map((w) => this.alarm(w, props.alarmTopic));
+    if (props.dashboard !== false) {
+      this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+        defaultInterval: Duration.days(1),
+        widgets: [
+          stateMachines.map(
+            ([name, machine]) =>
+              new cloudwatch.GraphWidget({
+                title: `${name}: executions`,
+                width: WIDGET_WIDTH,
+                left: [
+                  machine.metricStarted(sum),
+                  machine.metricSucceeded(sum),
+                  machine.metricFailed(sum),
+                  machine.metricTimedOut(sum),
+                  machine.metricAborted(sum),
+                ],
+              }),
+          ),
+          functions.map(
+            ([name, fn]) =>
+              new cloudwatch.GraphWidget({
+                title: `${name}: invocations and errors`,
+                width: WIDGET_WIDTH / 2,
+                left: [fn.metricInvocations(sum), fn.metricErrors(sum), fn.metricThrottles(sum)],
+              }),
+          ),
+          runMetricWidgets(),
+          this.alarms.length > 0
+            ? [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...this.alarms], width: 24 })]
+            : [],
+        ],
       });
     }
-    for (const [name, lambdaFunction] of Object.entries(props.functions)) {
-      const addFaultCountAlarm = onAlarm(ANY_ERROR);
-      this.facade.monitorLambdaFunction({
-        lambdaFunction,
-        humanReadableName: name,
-        alarmFriendlyName: name.replace(/[^A-Za-z0-9]/g, ''),
-        ...(addFaultCountAlarm ? { addFaultCountAlarm } : {}),
-      });
-    }
-    if (dashboard) this.addRunMetricWidgets();
   }
 
-  /** The EMF metrics summed over every cluster and service. */
-  private addRunMetricWidgets(): void {
-    const total = (metric: string, statistic: string, label: string): cloudwatch.MathExpression =>
-      new cloudwatch.MathExpression({
-        expression: `SUM(SEARCH('${DIMENSION_SCHEMA} MetricName="${metric}"', '${statistic}', ${RUN_METRICS_PERIOD.toSeconds()}))`,
-        label,
-        period: RUN_METRICS_PERIOD,
-        usingMetrics: {},
-      });
-    const highest = (metric: string, label: string): cloudwatch.MathExpression =>
-      new cloudwatch.MathExpression({
-        expression: `MAX(SEARCH('${DIMENSION_SCHEMA} MetricName="${metric}"', 'p90', ${RUN_METRICS_PERIOD.toSeconds()}))`,
-        label,
-        period: RUN_METRICS_PERIOD,
-        usingMetrics: {},
-      });
-    this.facade.addLargeHeader("Commands run (the exec Lambda's metrics, all clusters and services)");
-    this.facade.addSegment(
-      new SingleWidgetDashboardSegment(
-        new cloudwatch.GraphWidget({
-          title: 'Runs, failures, non-zero exit codes',
-          width: 12,
-          left: [
-            total(RunMetric.Runs, 'Sum', 'Runs'),
-            total(RunMetric.Failures, 'Sum', 'Failures'),
-            total(RunMetric.NonZeroExitCodes, 'Sum', 'Non-zero exit codes'),
-          ],
-        }),
-      ),
-    );
-    this.facade.addSegment(
-      new SingleWidgetDashboardSegment(
-        new cloudwatch.GraphWidget({
-          title: 'Duration and session start (p90, ms)',
-          width: 12,
-          left: [
-            highest(RunMetric.DurationMs, 'Duration'),
-            highest(RunMetric.SessionStartMs, 'ExecuteCommand to first byte'),
-          ],
-        }),
-      ),
-    );
+  private alarm(watched: Watched, topic: sns.ITopic | undefined): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, watched.id, {
+      alarmDescription: `ecs-exec-runner: ${watched.what} (any in ${ALARM_PERIOD.toMinutes()} minutes)`,
+      metric: watched.metric,
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (topic !== undefined) alarm.addAlarmAction(new actions.SnsAction(topic));
+    return alarm;
   }
+}
+
+/** The exec Lambda's EMF metrics, summed (or the worst p90) over every cluster and service. */
+function runMetricWidgets(): cloudwatch.IWidget[] {
+  const seconds = ALARM_PERIOD.toSeconds();
+  const search = (aggregate: string, metric: string, statistic: string, label: string) =>
+    new cloudwatch.MathExpression({
+      expression: `${aggregate}(SEARCH('${DIMENSION_SCHEMA} MetricName="${metric}"', '${statistic}', ${seconds}))`,
+      label,
+      period: ALARM_PERIOD,
+      usingMetrics: {},
+    });
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Commands: runs, failures, non-zero exit codes (all clusters and services)',
+      width: WIDGET_WIDTH,
+      left: [
+        search('SUM', RunMetric.Runs, 'Sum', 'Runs'),
+        search('SUM', RunMetric.Failures, 'Sum', 'Failures'),
+        search('SUM', RunMetric.NonZeroExitCodes, 'Sum', 'Non-zero exit codes'),
+      ],
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Commands: duration and session start (p90, ms)',
+      width: WIDGET_WIDTH,
+      left: [
+        search('MAX', RunMetric.DurationMs, 'p90', 'Duration'),
+        search('MAX', RunMetric.SessionStartMs, 'p90', 'ExecuteCommand to first byte'),
+      ],
+    }),
+  ];
 }

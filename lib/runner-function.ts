@@ -1,35 +1,33 @@
-import * as path from 'node:path';
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { RUNNER_RUNTIME, runnerBundlingOptions } from './bundling';
+import { RUNNER_HANDLER, RUNNER_RUNTIME, type RunnerLambdaName, runnerLambdaCode } from './bundling';
 
 export const RUNNER_SERVICE_NAME = 'ecs-exec-runner';
 
 export interface RunnerFunctionOptions {
-  readonly entry: string;
+  /** Which bundle of `RUNNER_LAMBDAS` (lib/bundling.ts). */
+  readonly code: RunnerLambdaName;
   readonly description: string;
   readonly timeout: Duration;
   readonly memorySize: number;
   readonly environment: Record<string, string>;
   readonly statements: readonly iam.PolicyStatement[];
-  readonly bundleAwsSdk: boolean;
   readonly retention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
 
 /**
- * One of the runner's functions: bundled with esbuild like the others, its own log group and an
+ * One of the runner's functions: its prebuilt (or locally bundled) code, its own log group and an
  * explicit role holding only that log group and the statements given (no managed policy).
  */
 export function createRunnerFunction(
   scope: Construct,
   id: string,
   options: RunnerFunctionOptions,
-): nodejs.NodejsFunction {
+): lambda.Function {
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
     retention: options.retention,
     removalPolicy: options.removalPolicy,
@@ -40,11 +38,9 @@ export function createRunnerFunction(
   });
   logGroup.grantWrite(role);
   for (const statement of options.statements) role.addToPrincipalPolicy(statement);
-  return new nodejs.NodejsFunction(scope, id, {
-    entry: options.entry,
-    handler: 'handler',
-    projectRoot: path.join(__dirname, '..'),
-    depsLockFilePath: path.join(__dirname, '..', 'package-lock.json'),
+  return new lambda.Function(scope, id, {
+    code: runnerLambdaCode(options.code),
+    handler: RUNNER_HANDLER,
     runtime: RUNNER_RUNTIME,
     architecture: lambda.Architecture.ARM_64,
     description: options.description,
@@ -55,8 +51,6 @@ export function createRunnerFunction(
     environment: {
       ...options.environment,
       POWERTOOLS_SERVICE_NAME: RUNNER_SERVICE_NAME,
-      NODE_OPTIONS: '--enable-source-maps',
     },
-    bundling: runnerBundlingOptions({ bundleAwsSdk: options.bundleAwsSdk }),
   });
 }

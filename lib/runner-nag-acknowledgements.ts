@@ -5,7 +5,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
-import { FAN_OUT_RESULTS_FOLDER, FAN_OUT_TASKS_FOLDER } from '../lambda/fan-out/list-service-tasks';
+import { FAN_OUT_RESULTS_FOLDER, FAN_OUT_TASKS_FOLDER } from '../lambda/fan-out/fan-out-contract';
 import type { EcsExecRunnerProps } from './ecs-exec-runner-props';
 import { FanOutStates, fanOutRunArns } from './fan-out-workflow';
 import { acknowledgeWildcardResources, WildcardReason } from './nag-acknowledgements';

@@ -5,10 +5,10 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { CONNECTION_TIMEOUT_MS, MAX_ATTEMPTS, REQUEST_TIMEOUT_MS } from '../aws/clients';
+import { AlertsEnv } from './alerts-env';
 import { type ExecutionStatusChangeEvent, formatAlert } from './format';
 
-/** Environment of the alerts function. */
-export const AlertsEnv = { TopicArn: 'ALERTS_TOPIC_ARN' } as const;
+export { AlertsEnv } from './alerts-env';
 
 let sns: SNSClient | undefined;
 

@@ -102,39 +102,56 @@ describe('failed-execution alerts', () => {
 
 describe('alarms and dashboard', () => {
   it('alarm on the first failed, timed-out or aborted execution of each state machine, to the alerts topic', () => {
-    const names = alarmsOf(fixture).map((a) => String(a.Properties.AlarmName));
-    for (const machine of ['Runonecommand', 'Fanout']) {
-      for (const kind of ['Failure', 'TimedOut', 'Aborted']) {
-        expect(names).toContainEqual(expect.stringContaining(`-${machine}-${kind}-Count-Critical`));
+    const alarms = alarmsOf(fixture);
+    const watched = alarms.map((a) => [
+      a.Properties.Namespace,
+      a.Properties.MetricName,
+      JSON.stringify(a.Properties.Dimensions),
+    ]);
+    for (const machine of ['RunnerRunCommandStateMachine', 'RunnerFanOutStateMachine']) {
+      for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted']) {
+        expect(watched).toContainEqual([
+          'AWS/States',
+          metric,
+          expect.stringMatching(new RegExp(`"Name":"StateMachineArn","Value":\\{"Ref":"${machine}`)),
+        ]);
       }
     }
-    for (const fn of ['Execfunction', 'Listtasksfunction', 'Alertsfunction']) {
-      expect(names).toContainEqual(expect.stringContaining(`-${fn}-Fault-Count-Critical`));
+    for (const fn of ['RunnerFunction', 'RunnerListTasksFunction', 'RunnerAlertsFunction']) {
+      expect(watched).toContainEqual([
+        'AWS/Lambda',
+        'Errors',
+        expect.stringMatching(new RegExp(`"Name":"FunctionName","Value":\\{"Ref":"${fn}[0-9A-F]{8}"`)),
+      ]);
     }
-    for (const alarm of alarmsOf(fixture)) {
+    expect(alarms).toHaveLength(9);
+    for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({
         AlarmActions: [{ Ref: expect.stringMatching(/^RunnerAlertsTopic/) }],
+        Statistic: 'Sum',
+        Period: 300,
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
+        EvaluationPeriods: 1,
         DatapointsToAlarm: 1,
+        TreatMissingData: 'notBreaching',
       });
-    }
-    const failed = JSON.stringify(alarmsOf(fixture));
-    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted', 'Errors']) {
-      expect(failed).toContain(`"MetricName":"${metric}"`);
     }
   });
 
-  it('build one dashboard, the run metrics (EMF) included', () => {
+  it('build one dashboard, the run metrics (EMF) and the alarms included', () => {
     const dashboards = Object.values(fixture.template.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);
     const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
     expect(body).toContain('SEARCH(');
     expect(body).toContain('EcsExecRunner');
-    expect(body).toContain('Runs, failures, non-zero exit codes');
+    expect(body).toContain('MetricName=\\\\\\"SessionStartMs');
+    expect(body).toContain('Commands: runs, failures, non-zero exit codes');
+    expect(body).toContain('Run one command: executions');
+    expect(body).toContain('alarm');
   });
 
-  it('can leave out the dashboard and keep the alarms', () => {
+  it('can leave out the dashboard and keep the alarms, or the other way round', () => {
     const noDashboard = runnerStack({ monitoring: { dashboard: false } });
     noDashboard.template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     expect(alarmsOf(noDashboard)).toHaveLength(alarmsOf(fixture).length);
