@@ -139,7 +139,7 @@ describe('the code the construct deploys', () => {
   });
 
   it('lists every function once and builds them split, minified, SDK inside, without maps', () => {
-    expect(Object.keys(RUNNER_LAMBDAS)).toEqual(['exec', 'list-service-tasks']);
+    expect(Object.keys(RUNNER_LAMBDAS)).toEqual(['exec', 'list-service-tasks', 'alerts']);
     const options = lambdaBuildOptions('/src/handler.ts', '/out');
     expect(options).toMatchObject({
       entryPoints: { index: '/src/handler.ts' },

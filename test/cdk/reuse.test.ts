@@ -31,7 +31,14 @@ function physicalNames(templates: readonly CfnTemplate[]): Array<{ type: string;
   return templates.flatMap((template) =>
     Object.values(template.Resources).flatMap((resource) =>
       nameProperties
-        .filter((property) => resource.Properties?.[property] !== undefined)
+        // A Ref or GetAtt points at another resource (a Lambda permission's FunctionName): not a name it sets.
+        .filter((property) => {
+          const value = resource.Properties?.[property];
+          return (
+            value !== undefined &&
+            !(typeof value === 'object' && value !== null && ('Ref' in value || 'Fn::GetAtt' in value))
+          );
+        })
         .map((property) => ({
           type: resource.Type,
           // A schedule's name is unique within its group only.

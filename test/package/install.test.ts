@@ -239,7 +239,14 @@ describe('the npm package, installed into a new CDK app', () => {
     expect(JSON.stringify(exec?.Resource)).toContain(CLUSTER_ARN);
     expect(JSON.stringify(exec?.Resource)).toContain(':task/prod/*');
     const kms = statements.filter((s) => actionsOf(s).some((action) => action.startsWith('kms:')));
-    expect(kms.map((s) => [actionsOf(s), s.Resource])).toEqual([[['kms:GenerateDataKey'], KEY_ARN]]);
+    expect(kms.map((s) => [actionsOf(s), s.Resource])).toEqual([
+      [['kms:GenerateDataKey'], KEY_ARN],
+      // The alerts function publishes to its topic, encrypted with the topic's own key.
+      [
+        ['kms:GenerateDataKey', 'kms:Decrypt'],
+        { 'Fn::GetAtt': [expect.stringMatching(/^RunnerAlertsTopicKey/), 'Arn'] },
+      ],
+    ]);
   });
 
   it(
