@@ -338,6 +338,7 @@ const executeCommand: JsonOperation = async (ctx, input) => {
       ...(cluster.kmsKeyId !== undefined ? { kms: { keyId: cluster.kmsKeyId, targetId } } : {}),
       ...(container.env !== undefined ? { env: container.env } : {}),
       ...(container.cwd !== undefined ? { cwd: container.cwd } : {}),
+      ...(container.shell !== undefined ? { scriptedShell: container.shell } : {}),
     },
     [ctx.sessionDefaults, ctx.faults.session],
   );

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { JsonOperation, TaskCallback } from './context';
 import { AwsServiceError, unknownOperation } from './errors';
 import { InputReader, type JsonObject } from './input';
+import { describeMapRun, listExecutions, MapRunRegistry } from './sfn-map-runs';
 
 export const SFN_TARGET_PREFIX = 'AWSStepFunctions';
 const SFN_VALIDATION_ERROR = 'ValidationException';
@@ -41,7 +42,9 @@ const RUNTIME_ERROR = 'States.Runtime';
  * (the rules also allow some Unicode; the local runner never needs it).
  */
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:([A-Za-z0-9_-]{1,80})$/;
-const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[^:]{1,80}$/;
+/** A Distributed Map's child executions are `execution:<state machine>/<map label>:<name>`. */
+const EXECUTION_ARN =
+  /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}(?:\/[^:]{1,80})?:[^:]{1,80}$/;
 /** Characters Step Functions refuses in names: whitespace, brackets, wildcards, punctuation (and controls). */
 const FORBIDDEN_NAME_CHARS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
 /** C0 and C1 control characters, also refused. */
@@ -152,6 +155,8 @@ export class StateMachineRegistry {
   private readonly machines = new Map<string, RegisteredStateMachine>();
   /** Every execution started, by execution ARN, in start order. */
   readonly executions = new Map<string, FakeExecution>();
+  /** Map runs of Distributed Maps run locally, and their child executions (which join `executions`). */
+  readonly mapRuns = new MapRunRegistry(this);
 
   /** Makes `arn` executable; a state machine registered under the same ARN is replaced. */
   register(arn: string, executor: ExecutionExecutor, options: StateMachineOptions = {}): void {
@@ -538,4 +543,12 @@ export const SFN_OPERATIONS: Readonly<Record<string, JsonOperation>> = {
   DescribeExecution: describeExecution,
   GetExecutionHistory: getExecutionHistory,
   DescribeStateMachine: describeStateMachine,
+  DescribeMapRun: async (ctx, input) => {
+    requireRegistry(ctx.stateMachines, 'DescribeMapRun');
+    return describeMapRun(ctx.stateMachines, input);
+  },
+  ListExecutions: async (ctx, input) => {
+    requireRegistry(ctx.stateMachines, 'ListExecutions');
+    return listExecutions(ctx.stateMachines, input);
+  },
 };
