@@ -16,6 +16,7 @@ import { ExecEnv } from '../lambda/contract';
 import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from '../lambda/fan-out/list-service-tasks';
 import { HANDLER_ENTRY, RUNNER_RUNTIME, runnerBundlingOptions } from './bundling';
 import {
+  DEFAULT_FAN_OUT_MAX_CONCURRENCY,
   DEFAULT_OUTPUT_PREFIX,
   type EcsExecRunnerProps,
   scheduleConstructId,
@@ -132,7 +133,7 @@ export class EcsExecRunner extends Construct {
       memorySize: 256,
       environment: {
         ...defaults,
-        [FanOutEnv.DefaultMaxConcurrency]: String(props.fanOutMaxConcurrency ?? 4),
+        [FanOutEnv.DefaultMaxConcurrency]: String(props.fanOutMaxConcurrency ?? DEFAULT_FAN_OUT_MAX_CONCURRENCY),
       },
       statements: [
         listTasksStatement(clusters),

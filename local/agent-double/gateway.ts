@@ -73,7 +73,8 @@ export class MessageGatewayDouble {
   /** tokenValue → session; a token is deleted when used, so it works once. */
   private readonly tokens = new Map<string, TokenRecord>();
   private closing: Promise<void> | undefined;
-  private live = 0;
+  /** Sessions created and not ended yet. */
+  private readonly live = new Set<string>();
   private peak = 0;
 
   private constructor(
@@ -113,10 +114,10 @@ export class MessageGatewayDouble {
     const observation = new SessionObservation(sessionId, timing.initialRtoMs);
     const relay = new SessionRelay(sessionId, spec, timing, observation, () => this.forgetTokens(sessionId));
     this.sessions.set(sessionId, { relay, observation, tokenTtlMs: timing.tokenTtlMs });
-    this.live += 1;
-    this.peak = Math.max(this.peak, this.live);
+    this.live.add(sessionId);
+    this.peak = Math.max(this.peak, this.live.size);
     const ended = (): void => {
-      this.live -= 1;
+      this.live.delete(sessionId);
     };
     observation.ended.then(ended, ended);
     return {
@@ -140,7 +141,12 @@ export class MessageGatewayDouble {
 
   /** Sessions created and not ended yet: what a container's exec-session quota would count. */
   get liveSessionCount(): number {
-    return this.live;
+    return this.live.size;
+  }
+
+  /** Whether session `sessionId` was created here and has not ended. */
+  isLive(sessionId: string): boolean {
+    return this.live.has(sessionId);
   }
 
   /** The most sessions live at once since the gateway started or {@link resetPeakLiveSessions}. */
@@ -149,7 +155,7 @@ export class MessageGatewayDouble {
   }
 
   resetPeakLiveSessions(): void {
-    this.peak = this.live;
+    this.peak = this.live.size;
   }
 
   /** The live record of what happened in a session. */

@@ -18,6 +18,8 @@ import type { ScriptStep } from './options';
 export interface ShellAnswer {
   readonly output: string;
   readonly exitCode: number;
+  /** How long the command runs before it prints its output and exits. @default 0 */
+  readonly durationMs?: number;
 }
 
 /** Answers `command` (as `sh -c` would get it) given its stdin, if any. Must be cheap and pure. */
@@ -37,14 +39,19 @@ export function scriptedExec(argv: readonly string[], answer: ScriptedCommand): 
   const [program, flag, script, , command, stdin] = argv;
   if (program === undefined) throw new Error('runtime error: index out of range [0] with length 0');
   if (!SHELL_PATH.test(program) || flag !== '-c' || script === undefined) {
-    return [{ output: answer(argv.join(' '), undefined).output }];
+    return steps(answer(argv.join(' '), undefined));
   }
   const nonce = WRAPPER_MARKER.exec(script)?.[1];
-  if (nonce === undefined) return [{ output: answer(script, undefined).output }];
+  if (nonce === undefined) return steps(answer(script, undefined));
   const result = answer(command ?? '', stdin);
   // The wrapper's `printf "\n%s%s:%s\n"`, after everything the command printed.
   const status = result.exitCode & STATUS_MASK;
-  return [{ output: result.output }, { output: `\n${EXIT_MARKER_PREFIX}${nonce}:${status}\n` }];
+  return [...steps(result), { output: `\n${EXIT_MARKER_PREFIX}${nonce}:${status}\n` }];
+}
+
+function steps(answer: ShellAnswer): ScriptStep[] {
+  const { durationMs = 0 } = answer;
+  return durationMs > 0 ? [{ delayMs: durationMs }, { output: answer.output }] : [{ output: answer.output }];
 }
 
 /** `exit N` (alone, or after other text on the last line) sets the status, as in sh. */

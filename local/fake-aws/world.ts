@@ -50,6 +50,11 @@ export interface FakeContainer {
   cwd?: string;
   /** A cheap scripted container: commands are answered by this function instead of a pty. */
   shell?: ScriptedCommand;
+  /**
+   * ECS Exec sessions the container takes at once; one more is refused as ECS refuses it
+   * (TargetNotConnectedException). @default no limit (the real one is not documented per container)
+   */
+  execSessionLimit?: number;
 }
 
 export interface FakeTask {
@@ -103,6 +108,7 @@ export interface ContainerInput {
   env?: Record<string, string>;
   cwd?: string;
   shell?: ScriptedCommand;
+  execSessionLimit?: number;
 }
 
 export interface TaskInput extends Partial<Omit<FakeTask, 'containers'>> {

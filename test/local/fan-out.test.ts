@@ -6,6 +6,7 @@
  * and the failed tasks.
  */
 import { FAN_OUT_RESULTS_FOLDER, FAN_OUT_TASKS_FOLDER } from '../../lambda/fan-out/list-service-tasks';
+import { DEFAULT_FAN_OUT_MAX_CONCURRENCY } from '../../lib/ecs-exec-runner-props';
 import { FanOutErrorName } from '../../lib/fan-out-workflow';
 import {
   DEFAULT_WORLD_IDS,
@@ -178,6 +179,12 @@ describe('fan-out state machine, run locally', () => {
     const mapRun = env.fake.stateMachines.mapRuns.get(
       (result as { output: { mapRunArn: string } }).output.mapRunArn,
     );
-    expect(mapRun).toMatchObject({ status: 'SUCCEEDED', itemCount: 1, toleratedFailurePercentage: 100 });
+    expect(mapRun).toMatchObject({
+      status: 'SUCCEEDED',
+      itemCount: 1,
+      toleratedFailurePercentage: 100,
+      // The construct's default, through the listing function's environment.
+      maxConcurrency: DEFAULT_FAN_OUT_MAX_CONCURRENCY,
+    });
   });
 });
