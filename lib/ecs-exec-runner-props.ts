@@ -7,17 +7,18 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { clusterName, type EventDefaults } from '../lambda/event';
 import { FAN_OUT_MAX_CONCURRENCY_LIMIT } from '../lambda/fan-out/fan-out-input';
+import { type ScheduleConfig, scheduleProblems } from './schedules';
 
 /**
  * The fan-out's default concurrency: 10 tasks at once is a start burst of about 30 ECS API calls
  * (ExecuteCommand, DescribeTasks, DescribeClusters per task), within the burst ECS's throttling
- * documentation uses as its example bucket (50 for cluster reads), and at most 10 ExecuteCommand
- * calls per second when commands are short, leaving room for the account's other ECS callers.
+ * documentation uses as its example bucket (50 for cluster reads), then at most about 10
+ * ExecuteCommand calls per second (every session lasts at least the agent's 1 s before its first
+ * output), leaving room for the account's other ECS callers.
  * ECS's per-action ExecuteCommand bucket is not stated here because it was not verified: raise it
  * per run with `maxConcurrency` when the account allows (the Lambda retries throttling).
  */
 export const DEFAULT_FAN_OUT_MAX_CONCURRENCY = 10;
-import { type ScheduleConfig, scheduleProblems } from './schedules';
 
 export interface EcsExecRunnerProps {
   /**

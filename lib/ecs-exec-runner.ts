@@ -133,7 +133,9 @@ export class EcsExecRunner extends Construct {
       memorySize: 256,
       environment: {
         ...defaults,
-        [FanOutEnv.DefaultMaxConcurrency]: String(props.fanOutMaxConcurrency ?? DEFAULT_FAN_OUT_MAX_CONCURRENCY),
+        [FanOutEnv.DefaultMaxConcurrency]: String(
+          props.fanOutMaxConcurrency ?? DEFAULT_FAN_OUT_MAX_CONCURRENCY,
+        ),
       },
       statements: [
         listTasksStatement(clusters),
