@@ -4,8 +4,15 @@
  * them: DescribeMapRun, and ListExecutions by `mapRunArn` (or by `stateMachineArn`). Child
  * executions join the registry's executions, so DescribeExecution answers for them too.
  */
+import type {
+  ChildExecutionStart,
+  ChildOutcome,
+  MapRunObserver,
+  MapRunStart,
+} from '../../lib/local/distributed-map';
 import { AwsServiceError } from './errors';
 import { InputReader, type JsonObject } from './input';
+import { readPageSize } from './sfn-paging';
 
 /** The members of sfn.ts's FakeExecution this module reads and writes (no import: sfn.ts imports this). */
 export interface MapRunExecution {
@@ -38,50 +45,26 @@ const MS_PER_SECOND = 1000;
 
 type MapRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
 
-interface FakeMapRun {
-  readonly mapRunArn: string;
-  readonly executionArn: string;
-  readonly maxConcurrency: number;
-  readonly toleratedFailurePercentage: number;
-  readonly toleratedFailureCount: number;
-  readonly itemCount: number;
-  readonly startDate: Date;
+interface FakeMapRun extends MapRunStart {
   status: MapRunStatus;
   stopDate?: Date;
   /** Child execution ARNs, in start order. */
   readonly children: string[];
 }
 
-/** What lib/local/distributed-map.ts reports (structurally its MapRunObserver). */
-export class MapRunRegistry {
+/** What lib/local/distributed-map.ts reports. */
+export class MapRunRegistry implements MapRunObserver {
   private readonly runs = new Map<string, FakeMapRun>();
   /** Settle each running child's `done`. */
   private readonly finishers = new Map<string, () => void>();
 
   constructor(private readonly registry: Pick<ExecutionStore, 'executions'>) {}
 
-  mapRunStarted(run: {
-    readonly mapRunArn: string;
-    readonly executionArn: string;
-    readonly maxConcurrency: number;
-    readonly toleratedFailurePercentage: number;
-    readonly toleratedFailureCount: number;
-    readonly itemCount: number;
-    readonly startDate: Date;
-  }): void {
+  mapRunStarted(run: MapRunStart): void {
     this.runs.set(run.mapRunArn, { ...run, status: 'RUNNING', children: [] });
   }
 
-  childStarted(
-    mapRunArn: string,
-    child: {
-      readonly executionArn: string;
-      readonly stateMachineArn: string;
-      readonly name: string;
-      readonly input: string;
-      readonly startDate: Date;
-    },
-  ): void {
+  childStarted(mapRunArn: string, child: ChildExecutionStart): void {
     const run = this.require(mapRunArn);
     run.children.push(child.executionArn);
     let finish: () => void = () => undefined;
@@ -98,14 +81,7 @@ export class MapRunRegistry {
     this.registry.executions.set(child.executionArn, execution);
   }
 
-  childEnded(
-    _mapRunArn: string,
-    executionArn: string,
-    outcome:
-      | { readonly status: 'SUCCEEDED'; readonly output: string }
-      | { readonly status: 'FAILED'; readonly error: string; readonly cause: string },
-    stopDate: Date,
-  ): void {
+  childEnded(_mapRunArn: string, executionArn: string, outcome: ChildOutcome, stopDate: Date): void {
     const execution = this.registry.executions.get(executionArn);
     if (execution === undefined) return;
     execution.status = outcome.status;
@@ -209,14 +185,7 @@ export async function listExecutions(
     );
   }
   const statusFilter = reader.optString('statusFilter');
-  const requested = reader.optNumber('maxResults') ?? 0;
-  if (!Number.isInteger(requested) || requested < 0 || requested > MAX_PAGE) {
-    throw new AwsServiceError(
-      SFN_VALIDATION_ERROR,
-      `1 validation error detected: Value '${requested}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${MAX_PAGE}`,
-    );
-  }
-  const pageSize = requested === 0 ? DEFAULT_PAGE : requested;
+  const pageSize = readPageSize(reader, DEFAULT_PAGE, MAX_PAGE);
   const candidates: MapRunExecution[] =
     mapRunArn !== undefined
       ? requireMapRun(registry, mapRunArn).children.flatMap((arn) => registry.executions.get(arn) ?? [])

@@ -15,6 +15,7 @@ import type { JsonOperation, TaskCallback } from './context';
 import { AwsServiceError, unknownOperation } from './errors';
 import { InputReader, type JsonObject } from './input';
 import { describeMapRun, listExecutions, MapRunRegistry } from './sfn-map-runs';
+import { readPageSize } from './sfn-paging';
 
 export const SFN_TARGET_PREFIX = 'AWSStepFunctions';
 const SFN_VALIDATION_ERROR = 'ValidationException';
@@ -496,15 +497,7 @@ const getExecutionHistory: JsonOperation = async (ctx, input) => {
   requireRegistry(ctx.stateMachines, 'GetExecutionHistory');
   const reader = new InputReader(input, SFN_VALIDATION_ERROR);
   const execution = requireExecution(ctx.stateMachines, reader.string('executionArn'));
-  const requested = reader.optNumber('maxResults') ?? 0;
-  if (!Number.isInteger(requested) || requested < 0 || requested > SFN_MAX_HISTORY_PAGE) {
-    throw new AwsServiceError(
-      SFN_VALIDATION_ERROR,
-      `1 validation error detected: Value '${requested}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${SFN_MAX_HISTORY_PAGE}`,
-    );
-  }
-  // 0 means "the default page size", as in Step Functions.
-  const pageSize = requested === 0 ? SFN_DEFAULT_HISTORY_PAGE : requested;
+  const pageSize = readPageSize(reader, SFN_DEFAULT_HISTORY_PAGE, SFN_MAX_HISTORY_PAGE);
   const reverse = reader.optBoolean('reverseOrder') ?? false;
   const includeData = reader.optBoolean('includeExecutionData') ?? true;
   const nextToken = reader.optString('nextToken');

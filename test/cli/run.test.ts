@@ -128,6 +128,20 @@ function awsError(name: string, message: string, attempts = 1): Error {
   return Object.assign(new Error(message), { name, $metadata: { attempts } });
 }
 
+/** DescribeStacks' answer for the default stack with these outputs. */
+function stackWithOutputs(outputs: Record<string, string>) {
+  return {
+    Stacks: [
+      {
+        StackName: DEFAULT_STACK_NAME,
+        CreationTime: START,
+        StackStatus: 'CREATE_COMPLETE' as const,
+        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+      },
+    ],
+  };
+}
+
 beforeEach(() => {
   sfnMock.reset();
   cfnMock.reset();
@@ -244,19 +258,9 @@ describe('starting the execution', () => {
 
 describe('finding the state machine from a stack', () => {
   it('takes the RunCommandStateMachineArn output of the default stack when given neither', async () => {
-    cfnMock.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: DEFAULT_STACK_NAME,
-          CreationTime: START,
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: 'FanOutStateMachineArn', OutputValue: 'arn:other' },
-            { OutputKey: 'RunCommandStateMachineArn', OutputValue: MACHINE },
-          ],
-        },
-      ],
-    });
+    cfnMock
+      .on(DescribeStacksCommand)
+      .resolves(stackWithOutputs({ FanOutStateMachineArn: 'arn:other', RunCommandStateMachineArn: MACHINE }));
     sfnMock.on(DescribeExecutionCommand).resolves(succeeded(result()));
     const { deps } = harness();
 
@@ -630,19 +634,11 @@ describe('--fan-out', () => {
   });
 
   it('starts the stack’s fan-out state machine with maxConcurrency and prints a block per task', async () => {
-    cfnMock.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: DEFAULT_STACK_NAME,
-          CreationTime: START,
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: 'RunCommandStateMachineArn', OutputValue: MACHINE },
-            { OutputKey: 'FanOutStateMachineArn', OutputValue: FAN_OUT_MACHINE },
-          ],
-        },
-      ],
-    });
+    cfnMock
+      .on(DescribeStacksCommand)
+      .resolves(
+        stackWithOutputs({ RunCommandStateMachineArn: MACHINE, FanOutStateMachineArn: FAN_OUT_MACHINE }),
+      );
     sfnMock
       .on(DescribeExecutionCommand)
       .resolves(ended({ status: 'FAILED', error: 'TasksFailed', cause: JSON.stringify(summary(1)) }));
