@@ -114,6 +114,18 @@ export class MapRunRegistry implements MapRunObserver {
 
 const epochSeconds = (date: Date): number => date.getTime() / MS_PER_SECOND;
 
+/** The members ListExecutions and DescribeExecution both give for an execution. */
+export function executionListItem(execution: MapRunExecution): Record<string, unknown> {
+  return {
+    executionArn: execution.executionArn,
+    stateMachineArn: execution.stateMachineArn,
+    name: execution.name,
+    status: execution.status,
+    startDate: epochSeconds(execution.startDate),
+    ...(execution.stopDate !== undefined ? { stopDate: epochSeconds(execution.stopDate) } : {}),
+  };
+}
+
 function requireMapRun(registry: ExecutionStore, arn: string): FakeMapRun {
   if (!MAP_RUN_ARN.test(arn)) throw new AwsServiceError('InvalidArn', `Invalid Arn: '${arn}'`);
   const run = registry.mapRuns.get(arn);
@@ -202,12 +214,7 @@ export async function listExecutions(
   const next = offset + page.length;
   return {
     executions: page.map((execution) => ({
-      executionArn: execution.executionArn,
-      stateMachineArn: execution.stateMachineArn,
-      name: execution.name,
-      status: execution.status,
-      startDate: epochSeconds(execution.startDate),
-      ...(execution.stopDate !== undefined ? { stopDate: epochSeconds(execution.stopDate) } : {}),
+      ...executionListItem(execution),
       ...(mapRunArn !== undefined ? { mapRunArn } : {}),
     })),
     ...(next < matching.length

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { JsonOperation, TaskCallback } from './context';
 import { AwsServiceError, unknownOperation } from './errors';
 import { InputReader, type JsonObject } from './input';
-import { describeMapRun, listExecutions, MapRunRegistry } from './sfn-map-runs';
+import { describeMapRun, executionListItem, listExecutions, MapRunRegistry } from './sfn-map-runs';
 import { readPageSize } from './sfn-paging';
 
 export const SFN_TARGET_PREFIX = 'AWSStepFunctions';
@@ -424,12 +424,7 @@ const describeExecution: JsonOperation = async (ctx, input) => {
   const reader = new InputReader(input, SFN_VALIDATION_ERROR);
   const execution = requireExecution(ctx.stateMachines, reader.string('executionArn'));
   return {
-    executionArn: execution.executionArn,
-    stateMachineArn: execution.stateMachineArn,
-    name: execution.name,
-    status: execution.status,
-    startDate: epochSeconds(execution.startDate),
-    ...(execution.stopDate !== undefined ? { stopDate: epochSeconds(execution.stopDate) } : {}),
+    ...executionListItem(execution),
     input: execution.input,
     inputDetails: { included: true },
     ...(execution.output !== undefined
