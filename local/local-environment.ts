@@ -8,9 +8,12 @@
  * - `runStateMachine(input)`: the synthesized "run one command" state machine of the demo stack,
  *   run locally (aws-local-stepfunctions) with its Task bound to the handler and the function's
  *   synthesized environment, its clusters being the local world's;
- * - the same state machine registered in the fake Step Functions (StartExecution etc.), and the
+ * - `runFanOut(input)`: the synthesized fan-out state machine, its Distributed Map run by the local
+ *   equivalent (lib/local/distributed-map.ts) over the fake S3, its summary steps answered by the
+ *   fake Step Functions;
+ * - both state machines registered in the fake Step Functions (StartExecution etc.), and the
  *   demo stack's outputs in the fake CloudFormation, so `ecs-exec run --stack EcsExecRunnerDemo`
- *   works against `fake.env`.
+ *   (with or without `--fan-out`) works against `fake.env`.
  *
  * The stack is synthesized on first use (no Docker, no network: bundling is skipped), so a plain
  * `invoke` never pays for loading aws-cdk-lib.
@@ -36,7 +39,7 @@ import {
   kmsKeyArn,
   startFakeAws,
 } from './fake-aws';
-import { EnvironmentGate, overlayEnv, sdkDistributedMapIo } from './local-fan-out';
+import { EnvironmentGate, overlayEnv, registerLocalFanOut } from './local-fan-out';
 
 /** The stack name `bin/app.ts` deploys, so the same `--stack` (or none) works here and against AWS. */
 export const LOCAL_STACK_NAME = DEFAULT_STACK_NAME;
@@ -83,7 +86,7 @@ export interface LocalEnvironment {
   readonly runCommandStateMachineArn: string;
   /** ARN of the fan-out state machine registered in the fake Step Functions (its synthesized name). */
   readonly fanOutStateMachineArn: string;
-  /** Calls the real handler with `event`, as Lambda would (one event at a time). */
+  /** Calls the real handler with `event`, as Lambda would (calls may overlap, as in separate instances). */
   invoke(event: unknown): Promise<HandlerResult>;
   /** Runs the synthesized "run one command" state machine with `input`. */
   runStateMachine(
@@ -124,7 +127,6 @@ interface TemplateWithOutputs extends CfnTemplate {
  */
 type HandlerModule = typeof import('../lambda/handler');
 type DefinitionModule = typeof import('../lib/local/definition');
-type AwsSdkIntegrationModule = typeof import('../lib/local/aws-sdk-integration');
 type ListTasksModule = typeof import('../lambda/fan-out/list-service-tasks');
 type ListTasksEvent = Parameters<ListTasksModule['handler']>[0];
 const loadDefinitions = (): DefinitionModule => require('../lib/local/definition') as DefinitionModule;
@@ -168,6 +170,7 @@ export async function startLocalEnvironment(
     clusterArn(world, DEFAULT_WORLD_IDS.kmsCluster),
   ];
   const stateMachineArn = `arn:aws:states:${world.region}:${world.account}:stateMachine:${LOCAL_RUN_COMMAND_STATE_MACHINE_NAME}`;
+  const fanOutArn = `arn:aws:states:${world.region}:${world.account}:stateMachine:${LOCAL_FAN_OUT_STATE_MACHINE_NAME}`;
   /** The environment the CDK construct gives the function, for `invoke` (which synthesizes nothing). */
   const invokeEnv: Record<string, string> = {
     [ExecEnv.DefaultCluster]: clusterArns[0] as string,
@@ -257,32 +260,14 @@ export async function startLocalEnvironment(
   };
   fake.stateMachines.register(stateMachineArn, executor);
 
-  const fanOutArn = `arn:aws:states:${world.region}:${world.account}:stateMachine:${LOCAL_FAN_OUT_STATE_MACHINE_NAME}`;
-  const mapIo = sdkDistributedMapIo();
-  const executeFanOut = async (input: unknown, executionName: string): Promise<LocalExecutionResult> => {
-    const runner = await synth();
-    const { runStateMachineLocally } = loadDefinitions();
-    const { sdkIntegration } = require('../lib/local/aws-sdk-integration') as AwsSdkIntegrationModule;
-    return runStateMachineLocally(
-      runner.fanOutDefinition,
-      input,
-      async (functionArn, payload) => {
-        const fn = functionOf(runner.template, functionArn);
-        return callHandler(payload, fn.env, fn.timeoutMs, fn.kind);
-      },
-      {
-        executionName,
-        stateMachineArn: fanOutArn,
-        distributedMap: { io: mapIo, observer: fake.stateMachines.mapRuns },
-        awsSdkIntegration: sdkIntegration(),
-      },
-    );
-  };
-  fake.stateMachines.register(fanOutArn, async (run) => {
-    const result = await executeFanOut(run.input, run.name);
-    return result.status === 'SUCCEEDED'
-      ? { status: 'SUCCEEDED', output: result.output }
-      : { status: 'FAILED', error: result.error, cause: result.cause };
+  const executeFanOut = registerLocalFanOut({
+    stateMachines: fake.stateMachines,
+    stateMachineArn: fanOutArn,
+    definition: async () => (await synth()).fanOutDefinition,
+    invoke: async (functionArn, payload) => {
+      const fn = functionOf((await synth()).template, functionArn);
+      return callHandler(payload, fn.env, fn.timeoutMs, fn.kind);
+    },
   });
   fake.stacks.put({
     stackName: LOCAL_STACK_NAME,

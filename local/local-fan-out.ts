@@ -1,12 +1,59 @@
 /**
- * The pieces the local environment needs to run the synthesized fan-out state machine: the S3
- * calls of the local Distributed Map (through the SDK, so through the fake endpoint), and a gate
- * that lets handler invocations of the same function overlap, as Lambda runs concurrent
- * invocations in separate instances, while keeping functions with different environments apart
- * (this process has one process.env).
+ * The pieces the local environment needs to run the synthesized fan-out state machine: its
+ * executor (the local Distributed Map over the fake S3, the summary's aws-sdk calls to the fake
+ * Step Functions), and a gate that lets handler invocations of the same function overlap, as Lambda
+ * runs concurrent invocations in separate instances, while keeping functions with different
+ * environments apart (this process has one process.env).
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { LocalExecutionResult, LocalLambdaInvoker } from '../lib/local/definition';
 import type { DistributedMapIo } from '../lib/local/distributed-map';
+import type { StateMachineRegistry } from './fake-aws';
+
+/*
+ * Loaded on first use with require(), like the local environment's other CDK-side modules (a
+ * plain `invoke` never needs them).
+ */
+type DefinitionModule = typeof import('../lib/local/definition');
+type AwsSdkIntegrationModule = typeof import('../lib/local/aws-sdk-integration');
+
+export interface LocalFanOutOptions {
+  /** The fake Step Functions: the executions and map runs it answers for. */
+  readonly stateMachines: StateMachineRegistry;
+  readonly stateMachineArn: string;
+  /** The synthesized fan-out definition (intrinsics resolved). */
+  readonly definition: () => Promise<StateMachineDefinition>;
+  /** Invokes a function of the template as Lambda would. */
+  readonly invoke: LocalLambdaInvoker;
+}
+
+/**
+ * Registers the fan-out state machine in the fake Step Functions (so StartExecution runs it) and
+ * returns the function that runs one execution of it in this process.
+ */
+export function registerLocalFanOut(
+  options: LocalFanOutOptions,
+): (input: unknown, executionName: string) => Promise<LocalExecutionResult> {
+  const io = sdkDistributedMapIo();
+  const execute = async (input: unknown, executionName: string): Promise<LocalExecutionResult> => {
+    const { runStateMachineLocally } = require('../lib/local/definition') as DefinitionModule;
+    const { sdkIntegration } = require('../lib/local/aws-sdk-integration') as AwsSdkIntegrationModule;
+    return runStateMachineLocally(await options.definition(), input, options.invoke, {
+      executionName,
+      stateMachineArn: options.stateMachineArn,
+      distributedMap: { io, observer: options.stateMachines.mapRuns },
+      awsSdkIntegration: sdkIntegration(),
+    });
+  };
+  options.stateMachines.register(options.stateMachineArn, async (run) => {
+    const result = await execute(run.input, run.name);
+    return result.status === 'SUCCEEDED'
+      ? { status: 'SUCCEEDED', output: result.output }
+      : { status: 'FAILED', error: result.error, cause: result.cause };
+  });
+  return execute;
+}
 
 /** ItemReader and ResultWriter over an S3 client configured from the environment. */
 export function sdkDistributedMapIo(): DistributedMapIo {
