@@ -6,12 +6,10 @@
  * task's output, and a footer with its exit code or error.
  */
 import type { ExecResult } from '../lambda/contract';
+import { FanOutErrorName } from '../lambda/fan-out/fan-out-contract';
 import { RunExitCode } from './execution-exit-codes';
 import { ExitCode } from './exit-codes';
 import { describeFailure } from './failure';
-
-/** The error a fan-out fails with when some tasks failed (lib/fan-out-workflow.ts FanOutErrorName). */
-export const FAN_OUT_TASKS_FAILED = 'TasksFailed';
 
 /** The summary the fan-out state machine ends with (lib/fan-out-workflow.ts `Summarize`). */
 export interface FanOutSummary {
@@ -71,6 +69,9 @@ function parseJson(text: string | undefined): unknown {
     return undefined;
   }
 }
+
+/** Whether a failed execution ended with the fan-out's summary as its cause (some tasks failed). */
+export const isTasksFailed = (error: string | undefined): boolean => error === FanOutErrorName.TasksFailed;
 
 /** The summary in an execution's output or TasksFailed cause; undefined when it is not one. */
 export function parseFanOutSummary(text: string | undefined): FanOutSummary | undefined {

@@ -15,7 +15,7 @@ import { buildExecEvent, buildFanOutInput, type EventOptions } from './event';
 import { CliError, RunExitCode, usageError } from './execution-exit-codes';
 import { ExitCode } from './exit-codes';
 import { describeFailure, formatFailure } from './failure';
-import { FAN_OUT_TASKS_FAILED, type ObjectReader, parseFanOutSummary, printFanOutResults } from './fan-out';
+import { isTasksFailed, type ObjectReader, parseFanOutSummary, printFanOutResults } from './fan-out';
 import { fetchHistory, formatTimeline } from './history';
 import { Spinner } from './spinner';
 import { stateMachineArnFromStack } from './stack';
@@ -241,7 +241,7 @@ async function reportFanOut(execution: Execution, options: RunOptions, deps: Run
   const summaryText =
     execution.status === 'SUCCEEDED'
       ? execution.output
-      : execution.status === 'FAILED' && execution.error === FAN_OUT_TASKS_FAILED
+      : execution.status === 'FAILED' && isTasksFailed(execution.error)
         ? execution.cause
         : undefined;
   const summary = parseFanOutSummary(summaryText);

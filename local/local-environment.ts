@@ -26,7 +26,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { lambdaErrorCause } from '../cli/failure';
 import { DEFAULT_STACK_NAME } from '../cli/stack-names';
 import { ExecEnv } from '../lambda/contract';
-import { FanOutEnv } from '../lambda/fan-out/list-service-tasks';
+import { FanOutEnv } from '../lambda/fan-out/fan-out-contract';
 import type { CfnTemplate, LocalExecutionResult } from '../lib/local/definition';
 import {
   clusterArn,

@@ -11,7 +11,7 @@ import { buildExecEvent, buildFanOutInput, readStdinFile } from '../cli/event';
 import { CliError, RunExitCode, usageError } from '../cli/execution-exit-codes';
 import { ExitCode } from '../cli/exit-codes';
 import { describeFailure, type FailureReport, formatFailure, lambdaErrorCause } from '../cli/failure';
-import { FAN_OUT_TASKS_FAILED, parseFanOutSummary, printFanOutResults } from '../cli/fan-out';
+import { isTasksFailed, parseFanOutSummary, printFanOutResults } from '../cli/fan-out';
 import { quietSdkNodeVersionWarning } from '../cli/node-warnings';
 import { exitCodeHelp } from '../cli/usage';
 import type { ExecEvent } from '../lambda/contract';
@@ -209,7 +209,7 @@ async function runFanOut(
   const summary = parseFanOutSummary(
     result.status === 'SUCCEEDED'
       ? JSON.stringify(result.output)
-      : result.error === FAN_OUT_TASKS_FAILED
+      : isTasksFailed(result.error)
         ? result.cause
         : undefined,
   );

@@ -13,7 +13,6 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { RunExitCode } from '../../cli/execution-exit-codes';
 import { ExitCode } from '../../cli/exit-codes';
-import { FAN_OUT_TASKS_FAILED } from '../../cli/fan-out';
 import {
   generateExecutionName,
   nextPollDelay,
@@ -26,7 +25,6 @@ import {
 import { Spinner } from '../../cli/spinner';
 import { DEFAULT_STACK_NAME } from '../../cli/stack-names';
 import { ExecErrorName, type ExecResult } from '../../lambda/contract';
-import { FanOutErrorName } from '../../lib/fan-out-workflow';
 
 const REGION = 'eu-west-1';
 const MACHINE = 'arn:aws:states:eu-west-1:111122223333:stateMachine:RunCommand';
@@ -721,9 +719,5 @@ describe('--fan-out', () => {
       '--max-concurrency must be a whole number, got "lots"',
     );
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
-  });
-
-  it('matches the state machine’s error name', () => {
-    expect(FAN_OUT_TASKS_FAILED).toBe(FanOutErrorName.TasksFailed);
   });
 });

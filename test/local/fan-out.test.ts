@@ -5,9 +5,12 @@
  * writes the ResultWriter files, and the summary steps ask the fake Step Functions for the counts
  * and the failed tasks.
  */
-import { FAN_OUT_RESULTS_FOLDER, FAN_OUT_TASKS_FOLDER } from '../../lambda/fan-out/list-service-tasks';
+import {
+  FAN_OUT_RESULTS_FOLDER,
+  FAN_OUT_TASKS_FOLDER,
+  FanOutErrorName,
+} from '../../lambda/fan-out/fan-out-contract';
 import { DEFAULT_FAN_OUT_MAX_CONCURRENCY } from '../../lib/ecs-exec-runner-props';
-import { FanOutErrorName } from '../../lib/fan-out-workflow';
 import {
   DEFAULT_WORLD_IDS,
   FLEET_TASK_COUNT,
