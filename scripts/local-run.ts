@@ -3,7 +3,9 @@
  * AWS account: a local stand-in for ECS/KMS/SSM, the message gateway and an agent that runs the
  * command here in a pty (local/local-environment.ts). Prints the state result and exits with the
  * command's exit code. `--state-machine` runs the synthesized "run one command" state machine
- * instead, so the workflow's behaviour (retries, Catch into the Fail state) shows before deploying.
+ * instead, so the workflow's behaviour (retries, Catch into the Fail state) shows before deploying;
+ * `--fan-out` runs the synthesized fan-out state machine on every task of a service and prints one
+ * block per task.
  */
 import { parseArgs } from 'node:util';
 import { parsedArgs } from '../cli/args';
