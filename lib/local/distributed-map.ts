@@ -171,8 +171,10 @@ export function rewriteDistributedMaps(
     };
     for (const field of TASK_FIELDS) if (state[field] !== undefined) task[field] = state[field];
     task.Parameters = {
-      ...(reader !== undefined ? { Reader: reader.Parameters ?? {} } : {}),
-      ...(typeof state.ItemsPath === 'string' ? { 'Items.$': state.ItemsPath } : { 'Items.$': '$' }),
+      // Items come from the reader, else from ItemsPath, else the state's input is the array.
+      ...(reader !== undefined
+        ? { Reader: reader.Parameters ?? {} }
+        : { 'Items.$': typeof state.ItemsPath === 'string' ? state.ItemsPath : '$' }),
       ...(writer !== undefined ? { Writer: writer.Parameters ?? {} } : {}),
       ...valueOrPath(state, 'MaxConcurrency'),
       ...valueOrPath(state, 'ToleratedFailurePercentage'),
