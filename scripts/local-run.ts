@@ -79,8 +79,8 @@ Run:
   -h, --help
 
 Errors and the output tail of a failed command go to stderr, and so does the metrics line (EMF)
-the Lambda would emit for the run (with --state-machine, a failure also shows the alert the
-deployed runner would publish). The handler's logs at WARN and above
+the Lambda would emit for the run (not with --fan-out: one per task; with --state-machine, a
+failure also shows the alert the deployed runner would publish). The handler's logs at WARN and above
 go to stderr too; POWERTOOLS_LOG_LEVEL changes the level (INFO and DEBUG lines go to stdout, as
 in Lambda). To pipe the result, keep npm's banner off stdout: npm start --silent -- …
 
@@ -305,6 +305,8 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
       await write(process.stdout, USAGE);
       return ExitCode.Success;
     }
+    // One metrics line per task would bury the fan-out's summary: a single run's line tells the same.
+    if (options.fanOut) process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
     // Loaded after the options are checked: a usage error answers without loading the SDK.
     const { startLocalEnvironment } =
       require('../local/local-environment') as typeof import('../local/local-environment');

@@ -4,10 +4,20 @@
  * tests pass smaller timings to stay fast.
  */
 import type { AgentFaults } from './faults';
-import type { ScriptedCommand } from './scripted-shell';
 
 /** One step of scripted output, used instead of a real process. */
 export type ScriptStep = { readonly output: string | Buffer } | { readonly delayMs: number };
+
+/** What a scripted container prints for one command, and the status the command exits with. */
+export interface ShellAnswer {
+  readonly output: string;
+  readonly exitCode: number;
+  /** How long the command runs before it prints its output and exits. @default 0 */
+  readonly durationMs?: number;
+}
+
+/** Answers `command` (as `sh -c` would get it) given its stdin, if any. Must be cheap and pure. */
+export type ScriptedCommand = (command: string, stdin: string | undefined) => ShellAnswer;
 
 export interface AgentTimingOptions {
   /** The agent's writePump sleeps this long before its first pty read (`initialWaitSecond = 1`). */

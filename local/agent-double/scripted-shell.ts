@@ -12,18 +12,9 @@
  * marker, as a real container would print none.
  */
 import { EXIT_MARKER_PREFIX } from '../../lambda/ssm/exit-marker';
-import type { ScriptStep } from './options';
+import type { ScriptedCommand, ScriptStep, ShellAnswer } from './options';
 
-/** What a scripted container prints for one command, and the status the command exits with. */
-export interface ShellAnswer {
-  readonly output: string;
-  readonly exitCode: number;
-  /** How long the command runs before it prints its output and exits. @default 0 */
-  readonly durationMs?: number;
-}
-
-/** Answers `command` (as `sh -c` would get it) given its stdin, if any. Must be cheap and pure. */
-export type ScriptedCommand = (command: string, stdin: string | undefined) => ShellAnswer;
+export type { ScriptedCommand, ShellAnswer } from './options';
 
 /** The wrapper's marker statement: `printf "\n%s%s:%s\n" <prefix> <nonce> "$rc"`. */
 const WRAPPER_MARKER = new RegExp(`printf "\\\\n%s%s:%s\\\\n" ${EXIT_MARKER_PREFIX} ([0-9A-Za-z]+) "\\$rc"`);
