@@ -3,6 +3,8 @@ import { encodeOpenDataChannel, encodeSizePayload } from './codec';
 import { buildCommand, DEFAULT_TERMINAL_SIZE, type PreparedCommand } from './command';
 import {
   ChannelClosedError,
+  CommandSetupError,
+  OutputDecodeError,
   SessionAbortedError,
   SessionError,
   SessionInterruptedError,
@@ -10,8 +12,10 @@ import {
   type TimeoutKind,
 } from './errors';
 import type { ChannelClosed } from './handshake';
-import { BoundedOutputSink, OutputAssembler, TeeSink } from './output';
+import { type AssembledOutput, BoundedOutputSink, OutputAssembler } from './output';
 import { DataChannelSession, RESEND_TICK_MS, type SessionStats } from './session';
+import type { HeaderStatus } from './transfer/header';
+import type { Transfer, TransferRequest } from './transfer/modes';
 import { DataChannelConnection } from './transport';
 import type {
   DataKeyProvider,
@@ -21,6 +25,7 @@ import type {
   SessionLogger,
   TerminalSize,
 } from './types';
+import { type Environment, inputFrames } from './wrapper/input';
 
 export const DEFAULT_TIMEOUT_MS = 300_000;
 export const DEFAULT_NO_PROGRESS_TIMEOUT_MS = 120_000;
@@ -41,6 +46,11 @@ export interface RunSessionOptions {
   /** Keyboard bytes sent on the data channel once the session is ready (the pty echoes them). */
   readonly input?: Buffer | string;
   /**
+   * Shell mode: the wrapper's input (`PreparedCommand.input`: environment script and stdin), sent
+   * once the wrapper's header says the pty is raw and silent.
+   */
+  readonly wrapperInput?: Buffer | null;
+  /**
    * Only for targets whose cluster has no ECS Exec KMS key: if no HandshakeRequest came this long
    * after connecting, send queued input without waiting for the first output (a command that reads
    * stdin before printing would otherwise wait forever). Unset: input waits for output or HandshakeComplete.
@@ -54,7 +64,10 @@ export interface RunSessionOptions {
   readonly stripAnsi?: boolean;
   /** Bytes of output kept in `output` (head and tail); every byte is still counted. @default 256 KiB */
   readonly outputLimitBytes?: number;
-  /** Receives every processed output byte, e.g. to stream the full output to S3. */
+  /**
+   * Receives the full output, e.g. to stream it to S3: the command's exact bytes on a compressed
+   * transfer, the processed text on the plain path.
+   */
   readonly sink?: OutputSink;
   /** Overall deadline from the start of `runSession`. @default 300 s */
   readonly timeoutMs?: number;
@@ -81,8 +94,12 @@ export interface RunResult {
   readonly sessionId: string;
   /** The command's output: all of it, or head + notice + tail when longer than the limit. */
   readonly output: string;
-  /** Every output byte (after newline normalisation and ANSI stripping), kept or not. */
+  /** Bytes of the full output (what `sink` received and `outputSha256` covers), kept in `output` or not. */
   readonly outputBytes: number;
+  /** Hex SHA-256 of the full output: the command's exact bytes unless `transfer` is plain. */
+  readonly outputSha256: string;
+  /** How the output travelled: a compressor + base64 (exact bytes) or the plain pty. */
+  readonly transfer: Transfer;
   readonly truncated: boolean;
   readonly omittedBytes: number;
   /** The command's exit status from the marker; null in raw mode or when the wrapper never reported it. */
@@ -109,8 +126,19 @@ export interface RunCommandOptions extends RunSessionOptions {
   readonly shell?: boolean;
   /** Keep the pty as the command's stdout (colours, columns). @default true */
   readonly tty?: boolean;
-  /** Bytes for the command's stdin, delivered through the wrapper (never echoed). Shell mode only. */
-  readonly stdin?: string;
+  /**
+   * Bytes for the command's stdin, byte-exact, followed by EOF; at most MAX_STDIN_BYTES. Sent on the
+   * data channel after the wrapper made the pty raw (never echoed, never on the command line).
+   */
+  readonly stdin?: string | Buffer;
+  /** Exported to the command; sent like stdin, never on the command line. Names: [A-Za-z_][A-Za-z0-9_]*. */
+  readonly environment?: Environment;
+  /** Run as this user (the container must run as root; needs setpriv, runuser or su). */
+  readonly user?: string;
+  /** Run in this directory. */
+  readonly workingDirectory?: string;
+  /** Output path without tty. @default 'auto' (zstd, xz, gzip, else plain) */
+  readonly transfer?: TransferRequest;
 }
 
 /**
@@ -126,10 +154,14 @@ export async function run(
     shell: options.shell ?? true,
     tty: options.tty ?? true,
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+    ...(options.environment !== undefined ? { environment: options.environment } : {}),
+    ...(options.user !== undefined ? { user: options.user } : {}),
+    ...(options.workingDirectory !== undefined ? { workingDirectory: options.workingDirectory } : {}),
+    ...(options.transfer !== undefined ? { transfer: options.transfer } : {}),
     terminalSize: options.terminalSize ?? DEFAULT_TERMINAL_SIZE,
   });
   const endpoint = await start(prepared);
-  return runSession(endpoint, { ...options, marker: prepared.marker });
+  return runSession(endpoint, { ...options, marker: prepared.marker, wrapperInput: prepared.input });
 }
 
 class SessionRunner {
@@ -149,6 +181,7 @@ class SessionRunner {
   private pendingInterruptError: SessionError | null = null;
   /** Whether the gateway has answered a ping on this session (it then tells a live socket from a dead one). */
   private pongSeen = false;
+  private setupFailure: CommandSetupError | null = null;
 
   constructor(
     private readonly endpoint: SessionEndpoint,
@@ -160,7 +193,9 @@ class SessionRunner {
       nonce: options.marker ?? null,
       normalizeNewlines: options.normalizeNewlines ?? true,
       stripAnsi: options.stripAnsi ?? false,
-      sink: options.sink ? new TeeSink(this.view, options.sink) : this.view,
+      sink: this.view,
+      ...(options.sink ? { fullSink: options.sink } : {}),
+      onHeader: (status) => this.onHeader(status),
     });
     this.session = new DataChannelSession({
       sessionId: endpoint.sessionId,
@@ -179,6 +214,17 @@ class SessionRunner {
     const size = options.terminalSize === undefined ? DEFAULT_TERMINAL_SIZE : options.terminalSize;
     if (size !== null) this.session.sendSize(encodeSizePayload(size.cols, size.rows));
     if (options.input !== undefined) this.session.sendInput(Buffer.from(options.input));
+  }
+
+  /** The wrapper is ready (the pty is raw and silent): its input may go now, in order. */
+  private onHeader(status: HeaderStatus): void {
+    if (status.kind === 'refused') {
+      this.setupFailure = new CommandSetupError(status.failure, `the command was not started: ${status.text}`);
+      return;
+    }
+    const input = this.options.wrapperInput;
+    if (status.kind !== 'ready' || input === null || input === undefined) return;
+    for (const frame of inputFrames(input)) this.session.sendInput(frame);
   }
 
   async run(): Promise<RunResult> {
@@ -347,28 +393,42 @@ class SessionRunner {
   }
 
   private async conclude(outcome: Outcome): Promise<RunResult> {
-    const { exitCode } = this.assembler.finish();
+    const assembled = await this.assembler.finish();
+    const { exitCode } = assembled;
     const durationMs = Date.now() - this.startedMs;
     if (outcome.kind === 'failed') {
       await this.terminateQuietly();
-      throw this.withPartial(outcome.error);
+      throw this.withPartial(outcome.error, assembled);
     }
+    if (this.setupFailure !== null) throw this.withPartial(this.setupFailure, assembled);
     const closeMessage = outcome.info.output;
     if (this.session.undeliveredCount > 0) {
       throw this.withPartial(
         new SessionInterruptedError(
           `the session closed with ${this.session.undeliveredCount} output frames stuck behind missing sequence number ${this.session.nextExpectedSequence}`,
         ),
+        assembled,
       );
     }
     // Error text in channel_closed means the command did not run to the end, unless the wrapper
     // proved it did by printing its exit status.
     if (closeMessage !== '' && exitCode === null)
-      throw this.withPartial(new ChannelClosedError(closeMessage));
+      throw this.withPartial(new ChannelClosedError(closeMessage), assembled);
+    if (assembled.decodeError !== undefined) {
+      throw this.withPartial(
+        new OutputDecodeError(
+          `the ${assembled.transfer} output could not be decoded: ${assembled.decodeError.message}`,
+          { cause: assembled.decodeError },
+        ),
+        assembled,
+      );
+    }
     return {
       sessionId: this.endpoint.sessionId,
       output: this.view.text(),
-      outputBytes: this.view.totalBytes,
+      outputBytes: assembled.fullBytes,
+      outputSha256: assembled.outputSha256,
+      transfer: assembled.transfer,
       truncated: this.view.truncated,
       omittedBytes: this.view.omittedBytes,
       exitCode,
@@ -381,11 +441,11 @@ class SessionRunner {
     };
   }
 
-  private withPartial(error: SessionError): SessionError {
+  private withPartial(error: SessionError, assembled: AssembledOutput): SessionError {
     error.sessionId = this.endpoint.sessionId;
     return error.withPartial({
       output: this.view.text(),
-      outputBytes: this.view.totalBytes,
+      outputBytes: assembled.fullBytes,
       truncated: this.view.truncated,
     });
   }
