@@ -119,7 +119,8 @@ export function buildCommand(userCommand: string, options: BuildCommandOptions):
   const nonce = options.nonce ?? newMarkerNonce();
   assertMarkerNonce(nonce);
   const transfer = options.transfer ?? DEFAULT_TRANSFER;
-  if (!isTransferRequest(transfer)) throw new RangeError(`transfer must be one of auto, zstd, xz, gzip, plain`);
+  if (!isTransferRequest(transfer))
+    throw new RangeError(`transfer must be one of auto, zstd, xz, gzip, plain`);
   const shellPath = options.shellPath ?? DEFAULT_SHELL_PATH;
   const terminalSize = options.terminalSize ?? DEFAULT_TERMINAL_SIZE;
   assertTerminalDimension('cols', terminalSize.cols);

@@ -10,7 +10,7 @@
 import type { PartialResult } from './errors';
 import { ExitMarkerExtractor } from './exit-marker';
 import { CompressedBody, type OutputBody, PlainBody } from './transfer/bodies';
-import { type HeaderStatus, HeaderReader } from './transfer/header';
+import { HeaderReader, type HeaderStatus } from './transfer/header';
 import type { Transfer } from './transfer/modes';
 import type { OutputSink, OutputView } from './types';
 

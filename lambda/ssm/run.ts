@@ -219,7 +219,10 @@ class SessionRunner {
   /** The wrapper is ready (the pty is raw and silent): its input may go now, in order. */
   private onHeader(status: HeaderStatus): void {
     if (status.kind === 'refused') {
-      this.setupFailure = new CommandSetupError(status.failure, `the command was not started: ${status.text}`);
+      this.setupFailure = new CommandSetupError(
+        status.failure,
+        `the command was not started: ${status.text}`,
+      );
       return;
     }
     const input = this.options.wrapperInput;

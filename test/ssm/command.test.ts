@@ -51,7 +51,11 @@ interface AssembleOptions {
   readonly stripAnsi?: boolean;
 }
 
-async function assembleOutput(prepared: PreparedCommand, chunks: readonly Buffer[], options: AssembleOptions) {
+async function assembleOutput(
+  prepared: PreparedCommand,
+  chunks: readonly Buffer[],
+  options: AssembleOptions,
+) {
   const sink = new BoundedOutputSink(OUTPUT_LIMIT_BYTES);
   const assembler = new OutputAssembler({ nonce: prepared.marker, sink, ...options });
   for (const chunk of chunks) assembler.push(chunk);
@@ -86,7 +90,11 @@ async function runDirect(prepared: PreparedCommand, options: AssembleOptions = {
     child.stdin.destroy();
   }
   const raw = Buffer.concat(stdout);
-  return { ...(await assembleOutput(prepared, [raw], options)), raw, stderr: Buffer.concat(stderr).toString() };
+  return {
+    ...(await assembleOutput(prepared, [raw], options)),
+    raw,
+    stderr: Buffer.concat(stderr).toString(),
+  };
 }
 
 /**
@@ -138,7 +146,8 @@ async function runInPty(prepared: PreparedCommand, options: AssembleOptions = {}
   let tail = Buffer.alloc(0);
   let onSentinel = (): void => {};
   // The wrapper's input goes once its header says the pty is raw, as the session runner does it.
-  const header = prepared.input !== null && prepared.marker !== null ? new HeaderReader(prepared.marker) : null;
+  const header =
+    prepared.input !== null && prepared.marker !== null ? new HeaderReader(prepared.marker) : null;
   let inputSent = false;
   // With `encoding: null` node-pty delivers Buffers, although its typings say string.
   terminal.onData((data: string | Buffer) => {
@@ -254,7 +263,11 @@ describe('newMarkerNonce', () => {
 describe('buildCommand', () => {
   it('passes a raw command through unchanged, without a marker', () => {
     const command = `echo "a b" 'c' # comment`;
-    expect(buildCommand(command, { shell: false, tty: true })).toEqual({ command, marker: null, input: null });
+    expect(buildCommand(command, { shell: false, tty: true })).toEqual({
+      command,
+      marker: null,
+      input: null,
+    });
   });
 
   it.each([

@@ -606,7 +606,10 @@ describe('OutputAssembler', () => {
     Buffer.from(output.replaceAll('\n', CRLF) + markerLine(NONCE, exitCode, CRLF));
 
   it('strips the marker, normalises and reports the exit code', async () => {
-    const result = await assemble([ptyStream('\x1b[32mok\x1b[0m\nline 2\n', 4)], { nonce: NONCE, stripAnsi: true });
+    const result = await assemble([ptyStream('\x1b[32mok\x1b[0m\nline 2\n', 4)], {
+      nonce: NONCE,
+      stripAnsi: true,
+    });
     expect(result).toEqual({ text: 'ok\nline 2\n', exitCode: 4 });
   });
 

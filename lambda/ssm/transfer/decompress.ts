@@ -29,7 +29,10 @@ export function createDecompressor(compressor: Compressor, onData: DecodedChunkH
   switch (compressor) {
     case 'gzip':
       // Sync flush at the end: a stream cut short still yields every byte that can be decoded.
-      return new NodeStreamDecompressor(zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH }), onData);
+      return new NodeStreamDecompressor(
+        zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH }),
+        onData,
+      );
     case 'zstd':
       return nodeZstd !== undefined
         ? new NodeStreamDecompressor(nodeZstd(), onData)

@@ -17,9 +17,9 @@
  * side ignores it, so the compressor reads to EOF and flushes what it holds.
  */
 import { EXIT_MARKER_PREFIX } from '../exit-marker';
+import { HEADER_PREFIX, SETUP_FAILURE_MARK, type SetupFailure } from '../transfer/header';
 import { COMPRESS_COMMANDS, COMPRESSORS, type Compressor, type TransferRequest } from '../transfer/modes';
 import type { TerminalSize } from '../types';
-import { HEADER_PREFIX, SETUP_FAILURE_MARK, type SetupFailure } from '../transfer/header';
 
 export interface WrapperPlan {
   readonly nonce: string;
