@@ -147,6 +147,12 @@ describe('exact output: S3 gets the command bytes and outputSha256 is their hash
     expect(JSON.parse(result.message)).toMatchObject({ exitCode: 3, outputTail: 'a\nb\n' });
   });
 
+  it('puts the decoded tail into CommandTimedOut: the compressor flushes after the command is stopped', async () => {
+    const error = await failure({ command: 'seq 1 5000; sleep 30', timeoutSeconds: 1 });
+    expect(error.name).toBe('CommandTimedOut');
+    expect(JSON.parse(error.message).outputTail).toMatch(/\n4999\n5000\n$/);
+  });
+
   it('cannot be spoofed by a marker in the output on the compressed path', async () => {
     const nonce = '0123456789abcdef0123456789abcdef';
     const result = (await invoke({
