@@ -148,7 +148,7 @@ describe('exact output: S3 gets the command bytes and outputSha256 is their hash
   });
 
   it('puts the decoded tail into CommandTimedOut: the compressor flushes after the command is stopped', async () => {
-    const error = await failure({ command: 'seq 1 5000; sleep 30', timeoutSeconds: 1 });
+    const error = await failure({ command: 'seq 1 5000; sleep 30', timeoutSeconds: 2 });
     expect(error.name).toBe('CommandTimedOut');
     expect(JSON.parse(error.message).outputTail).toMatch(/\n4999\n5000\n$/);
   });
