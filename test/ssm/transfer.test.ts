@@ -53,3 +53,30 @@ describe.each(['zstd', 'xz', 'gzip', 'plain'] as const)('transfer %s', (transfer
     expect(partial.output).toBe(`started\n${seqText}`);
   });
 });
+
+describe('background processes', () => {
+  it.each([
+    ['zstd', false],
+    ['plain', false],
+    ['plain', true],
+  ] as const)(
+    'a background process holding stdout does not hold the run (%s, tty %s)',
+    async (transfer, tty) => {
+      // The guard is far below the background process's 60 s: the run must end when the command does.
+      const result = await run('sleep 60 & echo started; printf "%s\\n" done', start, {
+        tty,
+        transfer,
+        timeoutMs: 20_000,
+      });
+      expect(result).toMatchObject({ exitCode: 0, output: 'started\ndone\n' });
+    },
+  );
+
+  it('still drains what a background process wrote before the command exited', async () => {
+    const result = await run('( echo from-background; sleep 60 ) & sleep 0.3; echo from-command', start, {
+      tty: false,
+      timeoutMs: 20_000,
+    });
+    expect(result.output).toBe('from-background\nfrom-command\n');
+  });
+});

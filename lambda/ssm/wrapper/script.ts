@@ -15,6 +15,14 @@
  *
  * On Ctrl-C (the client's timeout) only the command dies: the wrapper traps SIGINT and the output
  * side ignores it, so the compressor reads to EOF and flushes what it holds.
+ *
+ * Without a tty, a background process the command started would keep the output pipe open, and
+ * the output side would wait for it. So when the command has exited, the wrapper sends SIGHUP to
+ * its process group, as the pty's hangup does at the end of a session, while ignoring it itself
+ * (the command gets the default disposition back): the background processes end, the pipe
+ * closes, and what they had written is still drained first. The group is `-$$`, which exists
+ * only when the wrapper leads it (the agent starts it as a session leader on the pty); started
+ * any other way, it signals nobody rather than a stranger's group.
  */
 import { EXIT_MARKER_PREFIX } from '../exit-marker';
 import { HEADER_PREFIX, SETUP_FAILURE_MARK, type SetupFailure } from '../transfer/header';
@@ -42,7 +50,7 @@ export function wrapperScript(plan: WrapperPlan): string {
   const needsInput = plan.environmentBytes > 0 || plan.stdinBytes !== null;
   const transfer: TransferRequest = plan.tty ? 'plain' : plan.transfer;
   const lines = [
-    'trap : INT',
+    plan.tty ? 'trap : INT' : "trap : INT; trap '' HUP",
     `h() { printf "%s%s:%s\\n" ${HEADER_PREFIX} ${plan.nonce} "$1"; }`,
     `f() { h "${SETUP_FAILURE_MARK}$1"; exit 0; }`,
     ...setupLines(plan),
@@ -118,7 +126,7 @@ function restoreTerminal(tty: boolean): string {
 
 /** The command's own process: the environment is applied here only, after the user switch is prepared. */
 function commandProcess(plan: WrapperPlan, redirections: string): string {
-  const steps = [`exec ${redirections}`];
+  const steps = [plan.tty ? `exec ${redirections}` : `exec ${redirections}; trap - HUP`];
   const user = plan.userParameter;
   if (user !== null) {
     // The argv is fixed before `eval`, so no variable of the environment can change it.
@@ -158,13 +166,13 @@ function ttyRun(plan: WrapperPlan): string {
 
 /**
  * No tty: stdout and stderr go through a pipe to the output side, kept as fd 4, and the command's
- * status travels back on fd 3 into $rc. The output side ignores SIGINT, so on Ctrl-C it reads the
+ * status travels back on fd 3 into $rc; background processes left holding the pipe get SIGHUP. The output side ignores SIGINT, so on Ctrl-C it reads the
  * dead command's last bytes and the compressor flushes; it is waited for, so all output precedes
  * the marker. The left side of `|` is a subshell in every shell, so its `exec 2>/dev/null` stays there.
  */
 function pipedRun(plan: WrapperPlan, transfer: TransferRequest): string {
   const run = withStdin(plan, commandProcess(plan, '2>&1 3>&- 4>&-'));
-  return `exec 4>&1; rc=$( { { exec 2>/dev/null; ${run}; echo "$?" >&3; } | ( ${outputSide(transfer)} ) >&4; } 3>&1 )`;
+  return `exec 4>&1; rc=$( { { exec 2>/dev/null; ${run}; r=$?; kill -HUP -$$ 2>/dev/null; echo "$r" >&3; } | ( ${outputSide(transfer)} ) >&4; } 3>&1 )`;
 }
 
 function outputSide(transfer: TransferRequest): string {
