@@ -138,12 +138,23 @@ export class CompressedBody implements OutputBody {
   async end(): Promise<void> {
     const last = this.base64.finish();
     if (last.length > 0) this.decompressor.write(last);
+    let failure: unknown;
     try {
       await this.decompressor.end();
-    } finally {
-      const text = this.normalizer.finish();
-      if (text.length > 0) this.targets.text.write(text);
+    } catch (error) {
+      failure = error;
     }
+    const text = this.normalizer.finish();
+    if (text.length > 0) this.targets.text.write(text);
+    // Not every decompressor checks a checksum (fzstd does not), and a process writing to
+    // /dev/tty would corrupt the stream: stray bytes are the clearest explanation of a failure.
+    if (this.base64.strayBytes > 0) {
+      throw new Error(
+        `the stream held ${this.base64.strayBytes} bytes that are not base64: something else wrote to the terminal`,
+        { cause: failure },
+      );
+    }
+    if (failure !== undefined) throw failure;
   }
 
   pendingText(): Buffer {
