@@ -42,7 +42,7 @@ describe.each(['zstd', 'xz', 'gzip', 'plain'] as const)('transfer %s', (transfer
     const error = await run(`echo started; seq 1 ${SEQ_LINES}; sleep 30`, start, {
       tty: false,
       transfer,
-      timeoutMs: 1_500,
+      timeoutMs: 800,
       interruptGraceMs: 10_000,
     }).then(
       () => undefined,
