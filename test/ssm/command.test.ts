@@ -453,6 +453,7 @@ interface E2ECase {
   readonly name: string;
   readonly command: string;
   readonly stdin?: string;
+  readonly environment?: Readonly<Record<string, string>>;
   readonly output: string;
   readonly exitCode: number | null;
 }
@@ -539,6 +540,21 @@ const E2E_CASES: readonly E2ECase[] = [
   },
   { name: 'empty stdin', command: `wc -c | tr -d ' '`, stdin: '', output: '0\n', exitCode: 0 },
   {
+    name: 'environment values byte for byte, with stdin',
+    command: `printf '%s|%s|' "$ONE" "$TWO"; cat`,
+    stdin: 'in',
+    environment: { ONE: `it's "q" \\ $HOME \`x\` 日本\n`, TWO: '' },
+    output: `it's "q" \\ $HOME \`x\` 日本\n||in`,
+    exitCode: 0,
+  },
+  {
+    name: 'an environment without stdin',
+    command: 'printf "%s" "$ONLY"; cat',
+    environment: { ONLY: 'value' },
+    output: 'value',
+    exitCode: 0,
+  },
+  {
     name: 'stdin the command does not read',
     command: 'echo ignored; exit 4',
     stdin: 'x'.repeat(100_000),
@@ -561,9 +577,16 @@ const E2E_CASES: readonly E2ECase[] = [
 ];
 
 describe.each(SHELLS)('end to end through $name, tty=false, direct exec', ({ path }) => {
-  it.each(E2E_CASES)('runs $name', async ({ command, stdin, output, exitCode }) => {
+  it.each(E2E_CASES)('runs $name', async ({ command, stdin, environment, output, exitCode }) => {
     // Prepare
-    const prepared = buildCommand(command, { shell: true, tty: false, stdin, nonce: NONCE, shellPath: path });
+    const prepared = buildCommand(command, {
+      shell: true,
+      tty: false,
+      stdin,
+      environment,
+      nonce: NONCE,
+      shellPath: path,
+    });
 
     // Act: stdin needs the pty (the wrapper makes it raw to read it), everything else runs on a pipe.
     const result = prepared.input === null ? await runDirect(prepared) : await runInPty(prepared);

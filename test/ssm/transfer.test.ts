@@ -54,6 +54,19 @@ describe.each(['zstd', 'xz', 'gzip', 'plain'] as const)('transfer %s', (transfer
   });
 });
 
+describe('the no-progress watchdog', () => {
+  it("does not take a compressor holding back a slow command's output for a hang", async () => {
+    // The command prints at once, but zstd holds it until EOF: no output for longer than the watchdog.
+    const result = await run("printf 'early\\n'; sleep 1.2; printf 'late'", start, {
+      tty: false,
+      transfer: 'zstd',
+      noProgressTimeoutMs: 500,
+      pingIntervalMs: 100,
+    });
+    expect(result).toMatchObject({ output: 'early\nlate', exitCode: 0, transfer: 'zstd' });
+  });
+});
+
 describe('background processes', () => {
   it.each([
     ['zstd', false],
