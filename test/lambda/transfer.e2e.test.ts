@@ -270,6 +270,13 @@ describe('docker exec parity: user and workingDirectory', () => {
     expect(result.output).toBe(`${workDir}\nhello there\nnobody\n`);
   });
 
+  it('runs as the same user without switching, also when no switch tool exists', async () => {
+    const result = (await withPath(['cat', 'head', 'stty', 'id', 'base64', 'zstd'], () =>
+      invoke({ command: 'id -u', user: 'root' }),
+    )) as ExecResult;
+    expect(result.output).toBe('0\n');
+  });
+
   it('fails with SessionFailed when the user does not exist', async () => {
     const error = await failure({ command: 'echo never', user: 'no-such-user-here' });
     expect(error.name).toBe('SessionFailed');

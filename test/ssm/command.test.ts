@@ -25,7 +25,7 @@ import {
 } from '../../lambda/ssm/command';
 import { EXIT_MARKER_PREFIX } from '../../lambda/ssm/exit-marker';
 import { BoundedOutputSink, OutputAssembler } from '../../lambda/ssm/output';
-import { HeaderReader } from '../../lambda/ssm/transfer/header';
+import { HEADER_PREFIX, HeaderReader } from '../../lambda/ssm/transfer/header';
 import type { Transfer } from '../../lambda/ssm/transfer/modes';
 import { MAX_STDIN_BYTES } from '../../lambda/ssm/wrapper/input';
 import { shlexSplit } from '../../local/shlex';
@@ -714,6 +714,18 @@ describe('end to end on a real pty (terminal size and raw mode)', () => {
     const command = `echo partial; kill -9 $(cut -d' ' -f4 /proc/$PPID/stat)`;
     const result = await runInPty(buildCommand(command, { shell: true, tty: true }));
     expect(result).toMatchObject({ output: 'partial\n', exitCode: null });
+  });
+
+  it('refuses to switch user when the container does not run as root', async () => {
+    const prepared = buildCommand('echo never', { shell: true, tty: false, user: 'root', nonce: NONCE });
+    // The agent runs the wrapper as the container's user: here `nobody`.
+    const asNobody = {
+      ...prepared,
+      command: `setpriv --reuid=65534 --regid=65534 --clear-groups ${prepared.command}`,
+    };
+    const result = await runInPty(asNobody);
+    expect(result.raw.toString()).toBe(`${HEADER_PREFIX}${NONCE}:!not-root\r\n`);
+    expect(result.exitCode).toBeNull();
   });
 
   it('runs a raw command split by shlex, without a shell or an exit code', async () => {

@@ -81,8 +81,8 @@ function setupLines(plan: WrapperPlan): string[] {
       `command -v id >/dev/null 2>&1 || ${fail('switch')}`,
       `U=$(id -u -- "${user}" 2>/dev/null) || ${fail('user')}`,
       `G=$(id -g -- "${user}" 2>/dev/null) || ${fail('user')}`,
-      `[ "$(id -u)" = 0 ] || [ "$(id -u)" = "$U" ] || ${fail('not-root')}`,
-      `if P=$(command -v setpriv 2>/dev/null); then W=setpriv; elif P=$(command -v runuser 2>/dev/null); then W=runuser; elif P=$(command -v su 2>/dev/null); then W=su; else ${fail('switch')}; fi`,
+      // Already that user: nothing to switch (and setpriv --init-groups would need root).
+      `if [ "$(id -u)" = "$U" ]; then W=same; elif [ "$(id -u)" != 0 ]; then ${fail('not-root')}; elif P=$(command -v setpriv 2>/dev/null); then W=setpriv; elif P=$(command -v runuser 2>/dev/null); then W=runuser; elif P=$(command -v su 2>/dev/null); then W=su; else ${fail('switch')}; fi`,
     );
   }
   return lines;
@@ -132,7 +132,7 @@ function commandProcess(plan: WrapperPlan, redirections: string): string {
     // The argv is fixed before `eval`, so no variable of the environment can change it.
     steps.push(
       'c=$1',
-      `case $W in setpriv) set -- "$P" --reuid="$U" --regid="$G" --init-groups ${plan.shell} -c "$c";; runuser) set -- "$P" -u "${user}" -- ${plan.shell} -c "$c";; *) set -- "$P" -m -s ${plan.shell} "${user}" -c "$c";; esac`,
+      `case $W in same) set -- ${plan.shell} -c "$c";; setpriv) set -- "$P" --reuid="$U" --regid="$G" --init-groups ${plan.shell} -c "$c";; runuser) set -- "$P" -u "${user}" -- ${plan.shell} -c "$c";; *) set -- "$P" -m -s ${plan.shell} "${user}" -c "$c";; esac`,
     );
   }
   if (plan.environmentBytes > 0) steps.push('eval "$E"');
