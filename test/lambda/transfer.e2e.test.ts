@@ -236,6 +236,14 @@ describe('stdin and environment travel on the data channel', () => {
     expect(result).toMatchObject({ exitCode: 0, output: '\x03\x03\x03\n' });
   });
 
+  it('fails with SessionFailed (reason stty) when the pty cannot be made raw for stdin', async () => {
+    const error = await withPath(['cat', 'head', 'base64', 'zstd'], () =>
+      failure({ command: 'cat', stdin: 'never sent' }),
+    );
+    expect(error.name).toBe('SessionFailed');
+    expect(JSON.parse(error.message)).toMatchObject({ reason: 'stty' });
+  });
+
   it.each([
     [{ environment: { 'BAD-NAME': 'x' } }, /not a POSIX name/],
     [{ environment: { A: 1 } }, /value of A must be a string/],
