@@ -1,10 +1,16 @@
 import { clusterAllowed, type HomeLocation } from './cluster-allowlist';
 import { ExecEnv, type ExecEvent } from './contract';
 import { InvalidInput } from './errors';
+import {
+  EXEC_OPTION_FIELDS,
+  type ExecOptions,
+  MAX_STDIN_BYTES,
+  parseExecOptions,
+} from './event-exec-options';
 import { buildCommand } from './ssm/command';
 
 export const MAX_COMMAND_CHARS = 16_384;
-export const MAX_STDIN_BYTES = 65_536;
+export { MAX_STDIN_BYTES };
 export const MAX_TIMEOUT_SECONDS = 900;
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 200_000;
@@ -24,7 +30,7 @@ const TASK_ARN_PATTERN =
 const PRINTABLE_PATTERN = /^[\x21-\x7e]+$/;
 
 /** A validated event with every default applied. */
-export interface ExecRequest {
+export interface ExecRequest extends ExecOptions {
   readonly command: string;
   /** As given (name or ARN). */
   readonly cluster: string;
@@ -92,6 +98,7 @@ const KNOWN_FIELDS: ReadonlySet<keyof ExecEvent> = new Set<keyof ExecEvent>([
   'taskToken',
   'executionName',
   'scheduleName',
+  ...EXEC_OPTION_FIELDS,
 ]);
 
 /** Validates an event and applies the defaults; throws InvalidInput naming the field and the rule. */
@@ -151,19 +158,15 @@ export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): Ex
 
   const shell = optionalBoolean(event, 'shell') ?? true;
   const stdin = optionalString(event, 'stdin', MAX_STDIN_BYTES, true);
-  if (stdin !== undefined) {
-    if (!shell) throw new InvalidInput('"stdin" needs "shell": true (raw commands get no stdin)');
-    if (Buffer.byteLength(stdin, 'utf8') > MAX_STDIN_BYTES) {
-      throw new InvalidInput(`"stdin" must be at most ${MAX_STDIN_BYTES} bytes of UTF-8`);
-    }
+  if (stdin !== undefined && !shell) {
+    throw new InvalidInput('"stdin" needs "shell": true (raw commands get no stdin)');
   }
-  if (command.includes('\0') || stdin?.includes('\0')) {
-    throw new InvalidInput(
-      '"command" and "stdin" cannot contain NUL characters (they travel as process arguments)',
-    );
+  const execOptions = parseExecOptions(event, shell, stdin);
+  if (command.includes('\0')) {
+    throw new InvalidInput('"command" cannot contain NUL characters (it travels as a process argument)');
   }
 
-  assertRunnable(command, shell, stdin);
+  assertRunnable(command, shell, stdin, execOptions);
 
   const idempotencyKey = optionalString(event, 'idempotencyKey', MAX_ID_CHARS);
   if (idempotencyKey !== undefined && !PRINTABLE_PATTERN.test(idempotencyKey)) {
@@ -182,6 +185,7 @@ export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): Ex
     shell,
     tty: optionalBoolean(event, 'tty') ?? false,
     ...(stdin !== undefined ? { stdin } : {}),
+    ...execOptions,
     timeoutSeconds:
       optionalInteger(event, 'timeoutSeconds', 1, MAX_TIMEOUT_SECONDS) ?? DEFAULT_TIMEOUT_SECONDS,
     outputLimitBytes:
@@ -198,14 +202,32 @@ export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): Ex
 
 /**
  * What the session layer would refuse (an unpaired surrogate, a raw command of no words, an
- * argument too long for exec) is refused here, before any AWS call, with the same checks.
+ * argument too long for exec) is refused here, before any AWS call, by the same checks.
  */
-function assertRunnable(command: string, shell: boolean, stdin: string | undefined): void {
+function assertRunnable(
+  command: string,
+  shell: boolean,
+  stdin: string | undefined,
+  options: ExecOptions,
+): void {
   try {
-    buildCommand(command, { shell, tty: false, ...(stdin !== undefined ? { stdin } : {}) });
+    buildCommand(command, {
+      shell,
+      tty: false,
+      // The text as given: as bytes, an unpaired surrogate would already have become U+FFFD.
+      ...(stdin !== undefined
+        ? { stdin }
+        : options.stdinBytes !== undefined
+          ? { stdin: options.stdinBytes }
+          : {}),
+      ...(options.environment !== undefined ? { environment: options.environment } : {}),
+      ...(options.user !== undefined ? { user: options.user } : {}),
+      ...(options.workingDirectory !== undefined ? { workingDirectory: options.workingDirectory } : {}),
+      transfer: options.transfer,
+    });
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
-    const field = /^stdin\b/.test(err.message) ? 'stdin' : 'command';
+    const field = /^(stdin|environment|user|workingDirectory)\b/.exec(err.message)?.[1] ?? 'command';
     throw new InvalidInput(`"${field}" cannot be run: ${err.message}`);
   }
 }

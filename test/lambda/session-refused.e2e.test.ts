@@ -73,7 +73,8 @@ describe('a container at its ECS Exec session limit', () => {
     );
 
     expect(refused?.name).toBe('AgentNotReady');
-    const message = refused?.message ?? '';
+    // Every thrown message is JSON: {"message", …}.
+    const message = (JSON.parse(refused?.message ?? '{}') as { message?: string }).message ?? '';
     expect(message).toMatch(
       /^ECS Exec is not ready on the target after \d+ attempts: TargetNotConnectedException: The execute command failed due to an internal error\. Try again later\.; /,
     );
