@@ -7,6 +7,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { parsedArgs } from './args';
 import { type ClientOptions, createCloudFormationClient, createSfnClient } from './clients';
+import { DOCTOR_USAGE, doctorSubcommand } from './doctor';
 import { readStdinFile } from './event';
 import { CliError, RunExitCode, usageError } from './execution-exit-codes';
 import { ExitCode } from './exit-codes';
@@ -143,11 +144,19 @@ export async function main(argv: readonly string[], deps: MainDeps): Promise<num
         return await runSubcommand(rest, deps);
       case 'history':
         return await historySubcommand(rest, deps);
+      case 'doctor':
+        return await doctorSubcommand(rest, deps.io);
       case 'help':
       case '--help':
       case '-h':
         deps.io.stdout.write(
-          rest[0] === 'run' ? RUN_USAGE : rest[0] === 'history' ? HISTORY_USAGE : MAIN_USAGE,
+          rest[0] === 'run'
+            ? RUN_USAGE
+            : rest[0] === 'history'
+              ? HISTORY_USAGE
+              : rest[0] === 'doctor'
+                ? DOCTOR_USAGE
+                : MAIN_USAGE,
         );
         return ExitCode.Success;
       default:
