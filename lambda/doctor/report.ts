@@ -54,6 +54,8 @@ export interface DoctorReport {
   /** Caller, cluster and service findings. */
   readonly findings: readonly Finding[];
   readonly tasks: readonly TaskReport[];
+  /** Tasks left out of `tasks` to fit a Step Functions state (the Lambda action only). */
+  readonly omittedTasks?: number;
 }
 
 export function buildReport(facts: DoctorFacts): DoctorReport {
