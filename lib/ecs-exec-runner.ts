@@ -15,6 +15,7 @@ import { Construct } from 'constructs';
 import { ExecEnv } from '../lambda/contract';
 import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from '../lambda/fan-out/list-service-tasks';
 import { HANDLER_ENTRY, RUNNER_RUNTIME, runnerBundlingOptions } from './bundling';
+import { doctorStatements } from './doctor-permissions';
 import {
   DEFAULT_OUTPUT_PREFIX,
   type EcsExecRunnerProps,
@@ -113,13 +114,16 @@ export class EcsExecRunner extends Construct {
       timeout,
       memorySize: props.memorySize ?? 512,
       environment: { ...defaults, [ExecEnv.IdempotencyTable]: this.idempotencyTable.tableName },
-      statements: execRunnerStatements({
-        clusters,
-        ...(props.execKmsKey ? { execKmsKey: props.execKmsKey } : {}),
-        outputBucket: this.outputBucket,
-        outputPrefix: this.outputPrefix,
-        idempotencyTable: this.idempotencyTable,
-      }),
+      statements: [
+        ...execRunnerStatements({
+          clusters,
+          ...(props.execKmsKey ? { execKmsKey: props.execKmsKey } : {}),
+          outputBucket: this.outputBucket,
+          outputPrefix: this.outputPrefix,
+          idempotencyTable: this.idempotencyTable,
+        }),
+        ...doctorStatements({ clusters, ...(props.execKmsKey ? { execKmsKey: props.execKmsKey } : {}) }),
+      ],
       bundleAwsSdk: props.bundleAwsSdk ?? false,
       retention,
       removalPolicy,

@@ -44,6 +44,11 @@ describe('Lambda bundles (local esbuild, no Docker)', () => {
     // Needed only for some runs (large output, KMS, callbacks): imported on first use.
     expect(bundle).toMatch(/import\("@aws-sdk\/client-s3"\)/);
     expect(bundle).toMatch(/import\("@aws-sdk\/lib-storage"\)/);
+    // The doctor action's clients cost nothing on a normal run.
+    for (const client of ['client-iam', 'client-sts', 'client-ec2', 'client-cloudwatch-logs']) {
+      expect(bundle).toMatch(new RegExp(`import\\("@aws-sdk/${client}"\\)`));
+      expect(bundle).not.toMatch(new RegExp(`from\\s*"@aws-sdk/${client}"`));
+    }
     expect(bundle).not.toMatch(/from\s*"ws"/);
     expect(fanOutBundle).toMatch(/from\s*"@aws-sdk\/client-ecs"/);
   });
