@@ -12,13 +12,8 @@ import {
   type FakeAws,
   startFakeAws,
 } from '../../local/fake-aws';
-import {
-  addDoctorTargets,
-  CALLER_STATEMENTS,
-  callerPrincipalArn,
-  DOCTOR_TARGETS,
-  doctorState,
-} from '../../local/fake-aws/doctor-world';
+import { addDoctorTargets, DOCTOR_TARGETS } from '../../local/fake-aws/doctor-world';
+import { withCallerStatements } from './support';
 
 let fake: FakeAws;
 let restoreEnv: () => void;
@@ -245,27 +240,23 @@ describe('warnings do not fail', () => {
   });
 
   it('ssm:StartSession allowed to the caller is a warning', async () => {
-    const principals = doctorState(fake.world).principals;
-    const caller = callerPrincipalArn(fake.world);
-    principals[caller] = [
-      ...CALLER_STATEMENTS,
-      { effect: 'Allow', actions: ['ssm:StartSession'], resources: ['*'] },
-    ];
-    try {
-      const { code, report: r } = await report([
-        '--cluster',
-        DEFAULT_WORLD_IDS.cluster,
-        '--task',
-        DEFAULT_WORLD_IDS.taskId,
-      ]);
-      expect(code).toBe(0);
-      expect(findingOf(r, 'caller.ssm-start-session')).toMatchObject({
-        status: 'warn',
-        fix: expect.stringContaining('Deny'),
-      });
-    } finally {
-      principals[caller] = [...CALLER_STATEMENTS];
-    }
+    await withCallerStatements(
+      fake.world,
+      [{ effect: 'Allow', actions: ['ssm:StartSession'], resources: ['*'] }],
+      async () => {
+        const { code, report: r } = await report([
+          '--cluster',
+          DEFAULT_WORLD_IDS.cluster,
+          '--task',
+          DEFAULT_WORLD_IDS.taskId,
+        ]);
+        expect(code).toBe(0);
+        expect(findingOf(r, 'caller.ssm-start-session')).toMatchObject({
+          status: 'warn',
+          fix: expect.stringContaining('Deny'),
+        });
+      },
+    );
   });
 });
 
@@ -302,25 +293,58 @@ describe('a caller without permission to run a check gets ⚠, never a crash', (
     ['kms:DescribeKey', 'cluster.kms-key'],
     ['ec2:DescribeSubnets', 'network.subnet'],
   ])('without %s: %s is ⚠ naming the action', async (action, id) => {
-    const principals = doctorState(fake.world).principals;
-    const caller = callerPrincipalArn(fake.world);
-    principals[caller] = [...CALLER_STATEMENTS, { effect: 'Deny', actions: [action], resources: ['*'] }];
-    try {
-      const { code, report: r } = await report([
-        '--cluster',
-        DEFAULT_WORLD_IDS.kmsCluster,
-        '--task',
-        DEFAULT_WORLD_IDS.kmsTaskId,
-      ]);
-      expect(code).toBe(0);
-      expect(findingOf(r, id)).toMatchObject({
-        status: 'warn',
-        found: expect.stringContaining(`the caller lacks ${action}`),
-      });
-      expect(byStatus(r, 'fail')).toEqual([]);
-    } finally {
-      principals[caller] = [...CALLER_STATEMENTS];
-    }
+    await withCallerStatements(
+      fake.world,
+      [{ effect: 'Deny', actions: [action], resources: ['*'] }],
+      async () => {
+        const { code, report: r } = await report([
+          '--cluster',
+          DEFAULT_WORLD_IDS.kmsCluster,
+          '--task',
+          DEFAULT_WORLD_IDS.kmsTaskId,
+        ]);
+        expect(code).toBe(0);
+        expect(findingOf(r, id)).toMatchObject({
+          status: 'warn',
+          found: expect.stringContaining(`the caller lacks ${action}`),
+        });
+        expect(byStatus(r, 'fail')).toEqual([]);
+      },
+    );
+  });
+});
+
+describe('targets by ARN and throttling', () => {
+  it('gives the same healthy report for a cluster and task passed as ARNs (simulated on the real task ARN)', async () => {
+    const account = fake.world.account;
+    const region = fake.world.region;
+    const clusterArn = `arn:aws:ecs:${region}:${account}:cluster/${DEFAULT_WORLD_IDS.cluster}`;
+    const taskArn = `arn:aws:ecs:${region}:${account}:task/${DEFAULT_WORLD_IDS.cluster}/${DEFAULT_WORLD_IDS.taskId}`;
+    const before = fake.calls.length;
+    const { code, report: r } = await report(['--cluster', clusterArn, '--task', taskArn]);
+    expect(code).toBe(0);
+    expect(byStatus(r, 'fail')).toEqual([]);
+    const simulated = fake.calls
+      .slice(before)
+      .filter((c) => c.operation === 'SimulatePrincipalPolicy')
+      .map((c) => (c.input as Record<string, string>)['ResourceArns.member.1']);
+    expect(simulated).toContain(taskArn);
+    expect(simulated.filter((arn) => arn?.includes('arn:aws:ecs') && arn !== taskArn)).toEqual([]);
+  });
+
+  it('retries throttled reads through the SDK', async () => {
+    fake.faults.operations['iam.SimulatePrincipalPolicy'] = [{ error: 'Throttling', times: 2 }];
+    fake.faults.operations['ec2.DescribeSubnets'] = [{ error: 'RequestLimitExceeded', times: 1 }];
+    const { code, report: r } = await report([
+      '--cluster',
+      DEFAULT_WORLD_IDS.cluster,
+      '--task',
+      DEFAULT_WORLD_IDS.taskId,
+    ]);
+    expect(code).toBe(0);
+    expect(byStatus(r, 'warn')).toEqual([]);
+    delete fake.faults.operations['iam.SimulatePrincipalPolicy'];
+    delete fake.faults.operations['ec2.DescribeSubnets'];
   });
 });
 

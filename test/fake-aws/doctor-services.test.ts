@@ -10,8 +10,6 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { defaultWorld, type FakeAws, startFakeAws } from '../../local/fake-aws';
 import {
   addDoctorTargets,
-  CALLER_STATEMENTS,
-  callerPrincipalArn,
   DOCTOR_TARGETS,
   DOCTOR_WORLD_IDS,
   defaultTaskRoleArn,
@@ -19,6 +17,7 @@ import {
   evaluatePolicy,
   type FakeStatement,
 } from '../../local/fake-aws/doctor-world';
+import { withCallerStatements } from '../doctor/support';
 
 let fake: FakeAws;
 let restoreEnv: () => void;
@@ -105,18 +104,18 @@ describe('EC2, Logs and S3', () => {
       new DescribeSubnetsCommand({ SubnetIds: [DOCTOR_TARGETS.subnets.shared] }),
     );
     expect(subnets.Subnets?.[0]).toMatchObject({ VpcId: 'vpc-05a4ed', OwnerId: DOCTOR_TARGETS.otherAccount });
-    const principals = doctorState(fake.world).principals;
-    const caller = callerPrincipalArn(fake.world);
-    principals[caller] = [
-      ...CALLER_STATEMENTS,
-      { effect: 'Deny', actions: ['ec2:DescribeSubnets'], resources: ['*'] },
-    ];
     try {
-      await expect(
-        ec2.send(new DescribeSubnetsCommand({ SubnetIds: [DOCTOR_WORLD_IDS.subnet] })),
-      ).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
+      await withCallerStatements(
+        fake.world,
+        [{ effect: 'Deny', actions: ['ec2:DescribeSubnets'], resources: ['*'] }],
+        () =>
+          expect(
+            ec2.send(new DescribeSubnetsCommand({ SubnetIds: [DOCTOR_WORLD_IDS.subnet] })),
+          ).rejects.toMatchObject({
+            name: 'UnauthorizedOperation',
+          }),
+      );
     } finally {
-      principals[caller] = [...CALLER_STATEMENTS];
       ec2.destroy();
     }
   });
