@@ -6,7 +6,7 @@
 import { DOCTOR_USAGE, doctorSubcommand } from '../cli/doctor';
 import type { CliIo } from '../cli/run';
 import { DEFAULT_WORLD_IDS, defaultWorld, FAST_SESSION_DEFAULTS, startFakeAws } from '../local/fake-aws';
-import { addDoctorTargets, DOCTOR_TARGETS } from '../local/fake-aws/doctor-world';
+import { addDoctorTargets, DOCTOR_TARGETS } from '../local/fake-aws/doctor-targets';
 
 const t = DOCTOR_TARGETS;
 

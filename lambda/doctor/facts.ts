@@ -10,8 +10,6 @@ import {
   attempt,
   fetchBucket,
   fetchCaller,
-  fetchCluster,
-  fetchContainerInstance,
   fetchEndpointServices,
   fetchEniPublicIp,
   fetchInstance,
@@ -19,13 +17,17 @@ import {
   fetchKmsKey,
   fetchLogGroup,
   fetchRoutes,
-  fetchService,
   fetchSubnet,
+  simulate,
+} from './fetch';
+import {
+  fetchCluster,
+  fetchContainerInstance,
+  fetchService,
   fetchTaskDefinition,
   fetchTasks,
   listServiceTasks,
-  simulate,
-} from './fetch';
+} from './fetch-ecs';
 import { agentRoleSimulations, callerSimulations } from './permissions';
 import { execKeyArn } from './report';
 import type {

@@ -12,7 +12,7 @@ import {
   type FakeAws,
   startFakeAws,
 } from '../../local/fake-aws';
-import { addDoctorTargets, DOCTOR_TARGETS } from '../../local/fake-aws/doctor-world';
+import { addDoctorTargets, DOCTOR_TARGETS } from '../../local/fake-aws/doctor-targets';
 import { withCallerStatements } from './support';
 
 let fake: FakeAws;

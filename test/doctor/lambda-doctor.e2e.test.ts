@@ -17,7 +17,7 @@ import {
   type FakeAws,
   startFakeAws,
 } from '../../local/fake-aws';
-import { addDoctorTargets, DOCTOR_TARGETS } from '../../local/fake-aws/doctor-world';
+import { addDoctorTargets, DOCTOR_TARGETS } from '../../local/fake-aws/doctor-targets';
 
 let fake: FakeAws;
 let restoreEnv: () => void;

@@ -1,6 +1,6 @@
 /** `npm start -- doctor`: the doctor against a fresh local world with its broken targets. */
 import { DEFAULT_WORLD_IDS } from '../../local/fake-aws';
-import { DOCTOR_TARGETS } from '../../local/fake-aws/doctor-world';
+import { DOCTOR_TARGETS } from '../../local/fake-aws/doctor-targets';
 import { LOCAL_DOCTOR_TARGETS, localDoctor } from '../../scripts/local-doctor';
 
 async function run(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {

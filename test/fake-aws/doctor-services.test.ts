@@ -8,9 +8,8 @@ import { IAMClient, paginateSimulatePrincipalPolicy } from '@aws-sdk/client-iam'
 import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { defaultWorld, type FakeAws, startFakeAws } from '../../local/fake-aws';
+import { addDoctorTargets, DOCTOR_TARGETS } from '../../local/fake-aws/doctor-targets';
 import {
-  addDoctorTargets,
-  DOCTOR_TARGETS,
   DOCTOR_WORLD_IDS,
   defaultTaskRoleArn,
   doctorState,
