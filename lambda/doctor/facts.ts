@@ -93,8 +93,8 @@ export async function gatherFacts(
     attempt('ecs:DescribeClusters', () => fetchCluster(clients.ecs, target.cluster)),
   ]);
   const clusterFacts = cluster.ok ? cluster.value : undefined;
-  if (cluster.ok && clusterFacts === undefined) {
-    // No such cluster: nothing else can be found in it.
+  if ((cluster.ok && clusterFacts === undefined) || (!caller.ok && !caller.denied)) {
+    // No such cluster, or no way to call AWS at all: every other read would fail the same way.
     return {
       region: options.region,
       target,

@@ -64,7 +64,8 @@ export function buildReport(facts: DoctorFacts): DoctorReport {
   findings.push(checkClusterExists(facts.cluster, facts.target.cluster));
   if (cluster !== undefined) findings.push(...clusterFindings(facts, cluster));
   const clusterMissing = facts.cluster.ok && facts.cluster.value === undefined;
-  if (clusterMissing) return assemble(facts, findings, []);
+  const awsUnreachable = !facts.caller.ok && !facts.caller.denied;
+  if (clusterMissing || awsUnreachable) return assemble(facts, findings, []);
   const taskFacts = facts.tasks.ok ? facts.tasks.value : [];
   if (facts.target.service !== undefined && facts.service !== undefined) {
     findings.push(

@@ -1,5 +1,9 @@
 /** The doctor's pure checks: facts in, one finding out; tables of cases. */
-import { checkCallerExecuteCommand, checkCallerStartSession } from '../../lambda/doctor/checks/caller';
+import {
+  checkCallerExecuteCommand,
+  checkCallerIdentity,
+  checkCallerStartSession,
+} from '../../lambda/doctor/checks/caller';
 import {
   checkExecLogging,
   checkKmsKey,
@@ -417,5 +421,23 @@ describe('network checks', () => {
       found: expect.stringContaining('shared'),
     });
     expect(checkSubnet(undefined, '1').status).toBe('warn');
+  });
+});
+
+describe('caller identity', () => {
+  it.each([
+    [
+      {
+        ok: false,
+        denied: false,
+        action: 'sts:GetCallerIdentity',
+        message: 'CredentialsProviderError: no credentials',
+      },
+      'fail',
+    ],
+    [denied('sts:GetCallerIdentity'), 'warn'],
+    [ok({ account: '1', arn: 'arn:aws:iam::1:user/me', principalArn: 'arn:aws:iam::1:user/me' }), 'ok'],
+  ] as const)('%j → %s', (caller, status) => {
+    expect(checkCallerIdentity(caller).status).toBe(status);
   });
 });

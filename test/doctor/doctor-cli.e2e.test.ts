@@ -358,6 +358,39 @@ describe('usage and output', () => {
     ]);
   });
 
+  it('without credentials: one clear failure, exit 1, no cascade of warnings', async () => {
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    const savedFiles = {
+      config: process.env.AWS_CONFIG_FILE,
+      credentials: process.env.AWS_SHARED_CREDENTIALS_FILE,
+    };
+    process.env.AWS_CONFIG_FILE = '/nonexistent/config';
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/credentials';
+    try {
+      const { code, report: r } = await report([
+        '--cluster',
+        DEFAULT_WORLD_IDS.cluster,
+        '--service',
+        DEFAULT_WORLD_IDS.service,
+      ]);
+      expect(code).toBe(1);
+      expect(findingOf(r, 'caller.identity')).toMatchObject({
+        status: 'fail',
+        found: expect.stringContaining('cannot call AWS'),
+      });
+      expect(r.tasks).toEqual([]);
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+      if (savedFiles.config === undefined) delete process.env.AWS_CONFIG_FILE;
+      else process.env.AWS_CONFIG_FILE = savedFiles.config;
+      if (savedFiles.credentials === undefined) delete process.env.AWS_SHARED_CREDENTIALS_FILE;
+      else process.env.AWS_SHARED_CREDENTIALS_FILE = savedFiles.credentials;
+    }
+  });
+
   it.each([
     [['--task', DEFAULT_WORLD_IDS.taskId], '--cluster is required'],
     [['--cluster', 'local'], 'give exactly one of --task and --service'],

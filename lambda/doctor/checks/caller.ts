@@ -5,6 +5,16 @@ import { finding, isAllowed, notChecked, statementJson } from './common';
 
 export function checkCallerIdentity(caller: Fetched<CallerFacts>): Finding {
   const summary = 'caller identity';
+  if (!caller.ok && !caller.denied) {
+    // Not a missing permission (GetCallerIdentity needs none): no credentials, or no endpoint.
+    return finding(
+      'caller.identity',
+      'fail',
+      summary,
+      `cannot call AWS: ${caller.message}`,
+      'configure credentials and a region (AWS_PROFILE, AWS_REGION or --region), then run the doctor again',
+    );
+  }
   if (!caller.ok) return notChecked('caller.identity', summary, caller);
   const found =
     caller.value.arn === caller.value.principalArn
