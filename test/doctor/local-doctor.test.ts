@@ -1,4 +1,6 @@
 /** `npm start -- doctor`: the doctor against a fresh local world with its broken targets. */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { DEFAULT_WORLD_IDS } from '../../local/fake-aws';
 import { DOCTOR_TARGETS } from '../../local/fake-aws/doctor-targets';
 import { LOCAL_DOCTOR_TARGETS, localDoctor } from '../../scripts/local-doctor';
@@ -51,6 +53,14 @@ describe('npm start -- doctor', () => {
     ]);
     expect(code).toBe(1);
     expect(stdout).toMatch(/✘ root filesystem writable/);
+  });
+
+  it("the README's sample report is what the local world answers today", async () => {
+    const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const command = /from\s+`npm start -- doctor (--cluster \S+ --task \S+)`/.exec(readme)?.[1];
+    expect(command).toBeDefined();
+    const { stdout } = await run((command as string).split(' '));
+    expect(readme).toContain(`\`\`\`text\n${stdout}\`\`\``);
   });
 
   it('--help lists the local targets', async () => {
