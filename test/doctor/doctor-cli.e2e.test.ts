@@ -74,10 +74,13 @@ const findingOf = (r: DoctorReport, id: string): Finding | undefined =>
   allFindings(r).find((f) => f.id === id);
 
 const t = DOCTOR_TARGETS;
+const LOCAL_TASK = ['--cluster', DEFAULT_WORLD_IDS.cluster, '--task', DEFAULT_WORLD_IDS.taskId];
+const LOCAL_SERVICE = ['--cluster', DEFAULT_WORLD_IDS.cluster, '--service', DEFAULT_WORLD_IDS.service];
+const KMS_TASK = ['--cluster', DEFAULT_WORLD_IDS.kmsCluster, '--task', DEFAULT_WORLD_IDS.kmsTaskId];
 
 describe('healthy targets', () => {
   it.each([
-    ['local task', ['--cluster', DEFAULT_WORLD_IDS.cluster, '--task', DEFAULT_WORLD_IDS.taskId]],
+    ['local task', LOCAL_TASK],
     [
       'local-kms service',
       ['--cluster', DEFAULT_WORLD_IDS.kmsCluster, '--service', DEFAULT_WORLD_IDS.kmsService],
@@ -93,12 +96,7 @@ describe('healthy targets', () => {
   });
 
   it('the KMS target is checked for the key, the caller data key, the role decrypt and the kms route', async () => {
-    const { report: r } = await report([
-      '--cluster',
-      DEFAULT_WORLD_IDS.kmsCluster,
-      '--task',
-      DEFAULT_WORLD_IDS.kmsTaskId,
-    ]);
+    const { report: r } = await report(KMS_TASK);
     for (const id of [
       'cluster.kms-key',
       'caller.kms-generate-data-key',
@@ -244,12 +242,7 @@ describe('warnings do not fail', () => {
       fake.world,
       [{ effect: 'Allow', actions: ['ssm:StartSession'], resources: ['*'] }],
       async () => {
-        const { code, report: r } = await report([
-          '--cluster',
-          DEFAULT_WORLD_IDS.cluster,
-          '--task',
-          DEFAULT_WORLD_IDS.taskId,
-        ]);
+        const { code, report: r } = await report(LOCAL_TASK);
         expect(code).toBe(0);
         expect(findingOf(r, 'caller.ssm-start-session')).toMatchObject({
           status: 'warn',
@@ -297,12 +290,7 @@ describe('a caller without permission to run a check gets ⚠, never a crash', (
       fake.world,
       [{ effect: 'Deny', actions: [action], resources: ['*'] }],
       async () => {
-        const { code, report: r } = await report([
-          '--cluster',
-          DEFAULT_WORLD_IDS.kmsCluster,
-          '--task',
-          DEFAULT_WORLD_IDS.kmsTaskId,
-        ]);
+        const { code, report: r } = await report(KMS_TASK);
         expect(code).toBe(0);
         expect(findingOf(r, id)).toMatchObject({
           status: 'warn',
@@ -335,12 +323,7 @@ describe('targets by ARN and throttling', () => {
   it('retries throttled reads through the SDK', async () => {
     fake.faults.operations['iam.SimulatePrincipalPolicy'] = [{ error: 'Throttling', times: 2 }];
     fake.faults.operations['ec2.DescribeSubnets'] = [{ error: 'RequestLimitExceeded', times: 1 }];
-    const { code, report: r } = await report([
-      '--cluster',
-      DEFAULT_WORLD_IDS.cluster,
-      '--task',
-      DEFAULT_WORLD_IDS.taskId,
-    ]);
+    const { code, report: r } = await report(LOCAL_TASK);
     expect(code).toBe(0);
     expect(byStatus(r, 'warn')).toEqual([]);
     delete fake.faults.operations['iam.SimulatePrincipalPolicy'];
@@ -369,12 +352,7 @@ describe('usage and output', () => {
     process.env.AWS_CONFIG_FILE = '/nonexistent/config';
     process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/credentials';
     try {
-      const { code, report: r } = await report([
-        '--cluster',
-        DEFAULT_WORLD_IDS.cluster,
-        '--service',
-        DEFAULT_WORLD_IDS.service,
-      ]);
+      const { code, report: r } = await report(LOCAL_SERVICE);
       expect(code).toBe(1);
       expect(findingOf(r, 'caller.identity')).toMatchObject({
         status: 'fail',
@@ -409,13 +387,7 @@ describe('usage and output', () => {
 
 describe('--probe runs `true` through our own client', () => {
   it('passes on a healthy task', async () => {
-    const { code, report: r } = await report([
-      '--cluster',
-      DEFAULT_WORLD_IDS.cluster,
-      '--task',
-      DEFAULT_WORLD_IDS.taskId,
-      '--probe',
-    ]);
+    const { code, report: r } = await report([...LOCAL_TASK, '--probe']);
     expect(code).toBe(0);
     expect(findingOf(r, 'probe')).toMatchObject({
       status: 'ok',
