@@ -15,6 +15,7 @@ import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from '../lambda/fan-out/fan-out-contr
 import { RUNNER_HANDLER, RUNNER_RUNTIME, type RunnerLambdaName, runnerLambdaCode } from './bundling';
 import { doctorStatements } from './doctor-permissions';
 import {
+  DEFAULT_FAN_OUT_MAX_CONCURRENCY,
   DEFAULT_OUTPUT_PREFIX,
   type EcsExecRunnerProps,
   scheduleConstructId,
@@ -133,7 +134,9 @@ export class EcsExecRunner extends Construct {
       memorySize: 256,
       environment: {
         ...defaults,
-        [FanOutEnv.DefaultMaxConcurrency]: String(props.fanOutMaxConcurrency ?? 4),
+        [FanOutEnv.DefaultMaxConcurrency]: String(
+          props.fanOutMaxConcurrency ?? DEFAULT_FAN_OUT_MAX_CONCURRENCY,
+        ),
       },
       statements: [
         listTasksStatement(clusters),
