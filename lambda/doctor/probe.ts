@@ -6,8 +6,8 @@
 import type { AwsClients } from '../aws/clients';
 import { DEFAULT_OUTPUT_LIMIT_BYTES } from '../event';
 import { LAMBDA_SAFETY_MARGIN_MS, runExec } from '../service';
-import type { SessionLogger } from '../ssm/types';
 import { DEFAULT_TRANSFER } from '../ssm/transfer/modes';
+import type { SessionLogger } from '../ssm/types';
 import type { TaskFacts } from './types';
 
 export const PROBE_TIMEOUT_SECONDS = 30;
