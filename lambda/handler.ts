@@ -4,8 +4,18 @@ import { type AwsClients, createAwsClients } from './aws/clients';
 import { type CallbackReport, runWithTaskToken } from './callback';
 import { accountOfFunctionArn } from './cluster-allowlist';
 import { ExecEnv, type ExecResult } from './contract';
+import { runDoctorAction } from './doctor/action';
+import { withDoctorHint } from './doctor/hint';
+import type { DoctorReport } from './doctor/report';
 import { type ExecError, InvalidInput, inVocabulary } from './errors';
-import { defaultsFromEnv, type EventDefaults, type ExecRequest, parseExecEvent } from './event';
+import {
+  defaultsFromEnv,
+  type EventDefaults,
+  type ExecRequest,
+  isDoctorEvent,
+  parseDoctorEvent,
+  parseExecEvent,
+} from './event';
 import { idempotentRunner } from './idempotency';
 import { publishRunMetrics, type RunObservation } from './metrics';
 import { jsonFailureMessage } from './result';
@@ -26,9 +36,13 @@ let clients: AwsClients | undefined;
  * Entry point for Step Functions, EventBridge Scheduler (through a state machine) and
  * `aws lambda invoke`: validate, run, return the result or throw a named error.
  */
-export async function handler(event: unknown, context: Context): Promise<ExecResult | CallbackReport> {
+export async function handler(
+  event: unknown,
+  context: Context,
+): Promise<ExecResult | CallbackReport | DoctorReport> {
   // Some local harnesses pass a partial context; the remaining time then defaults to Lambda's maximum.
   if (context !== undefined && context !== null) logger.addContext(context);
+  if (isDoctorEvent(event)) return doctor(event, context);
   const taskToken = readTaskToken(event);
   const startedMs = Date.now();
   const observation: RunObservation = {};
@@ -39,7 +53,10 @@ export async function handler(event: unknown, context: Context): Promise<ExecRes
       const request = parseExecEvent(event, eventDefaults(context));
       if (request.executionName) logger.appendKeys({ executionName: request.executionName });
       if (request.scheduleName) logger.appendKeys({ scheduleName: request.scheduleName });
-      work = () => execute(request, context, observation);
+      work = () =>
+        execute(request, context, observation).catch((err: unknown) => {
+          throw withDoctorHint(inVocabulary(err), request);
+        });
     } catch (invalid) {
       // Reported like any other failure: through the task token when there is one.
       work = () => Promise.reject(invalid);
@@ -95,6 +112,20 @@ async function execute(
   ]);
   const store = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamodb });
   return (await idempotentRunner(store, run))(request, context);
+}
+
+/** `{"action": "doctor", …}`: the doctor's report as the result (lambda/doctor). */
+async function doctor(event: unknown, context: Context): Promise<DoctorReport> {
+  try {
+    const request = parseDoctorEvent(event, defaultsFromEnv());
+    return await runDoctorAction(request, {
+      clients: awsClients(),
+      logger: sessionLogger,
+      remainingMs: () => remainingMs(context),
+    });
+  } catch (err) {
+    throw conciseError(inVocabulary(err));
+  }
 }
 
 const LAMBDA_MAX_RUNTIME_MS = 900_000;

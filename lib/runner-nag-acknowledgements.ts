@@ -6,6 +6,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import { FAN_OUT_RESULTS_FOLDER, FAN_OUT_TASKS_FOLDER } from '../lambda/fan-out/fan-out-contract';
+import { doctorWildcards } from './doctor-permissions';
 import type { EcsExecRunnerProps } from './ecs-exec-runner-props';
 import { FanOutStates, fanOutRunArns } from './fan-out-workflow';
 import { acknowledgeWildcardResources, WildcardReason } from './nag-acknowledgements';
@@ -51,6 +52,7 @@ export function acknowledgeRunnerFindings(
       reason:
         'Output object keys are made per command; the function may write (PutObject, AbortMultipartUpload) only under the output prefix.',
     },
+    ...doctorWildcards(clusters),
   ]);
   acknowledgeWildcardResources(runner.listTasksFunction.role as iam.IRole, [
     ...listTasks,

@@ -4,7 +4,8 @@
  * endpoint's recorded calls (`service: 'sns', operation: 'Publish'`).
  */
 import { randomUUID } from 'node:crypto';
-import { AwsServiceError, unknownOperation } from './errors';
+import { AwsServiceError } from './errors';
+import type { QueryService } from './query';
 
 export const SNS_API_VERSION = '2010-03-31';
 const SNS_XML_NAMESPACE = `http://sns.amazonaws.com/doc/${SNS_API_VERSION}/`;
@@ -36,14 +37,10 @@ function publish(params: URLSearchParams): string {
   return `<MessageId>${randomUUID()}</MessageId>`;
 }
 
-const SNS_OPERATIONS: Readonly<Record<string, (params: URLSearchParams) => string>> = {
-  Publish: publish,
+/** SNS on the endpoint's query protocol (query.ts); published messages are in the recorded calls. */
+export const SNS_SERVICE: QueryService = {
+  service: 'sns',
+  version: SNS_API_VERSION,
+  namespace: SNS_XML_NAMESPACE,
+  operations: { Publish: async (_ctx, params) => publish(params) },
 };
-
-/** Answers one SNS query request with its XML document, or throws an AwsServiceError. */
-export function handleSns(action: string, params: URLSearchParams, requestId: string): string {
-  const operation = SNS_OPERATIONS[action];
-  if (operation === undefined) throw unknownOperation('sns', action);
-  const result = operation(params);
-  return `<${action}Response xmlns="${SNS_XML_NAMESPACE}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></${action}Response>`;
-}

@@ -239,9 +239,11 @@ describe('the npm package, installed into a new CDK app', () => {
     expect(JSON.stringify(exec?.Resource)).toContain(CLUSTER_ARN);
     expect(JSON.stringify(exec?.Resource)).toContain(':task/prod/*');
     const kms = statements.filter((s) => actionsOf(s).some((action) => action.startsWith('kms:')));
+    // The data key for sessions, and DescribeKey for the doctor action: both on the key only; the
+    // alerts function publishes to its topic, encrypted with the topic's own key.
     expect(kms.map((s) => [actionsOf(s), s.Resource])).toEqual([
       [['kms:GenerateDataKey'], KEY_ARN],
-      // The alerts function publishes to its topic, encrypted with the topic's own key.
+      [['kms:DescribeKey'], KEY_ARN],
       [
         ['kms:GenerateDataKey', 'kms:Decrypt'],
         { 'Fn::GetAtt': [expect.stringMatching(/^RunnerAlertsTopicKey/), 'Arn'] },
