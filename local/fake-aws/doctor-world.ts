@@ -6,7 +6,13 @@
  * diagnoses.
  */
 import { AwsServiceError } from './errors';
-import type { FakeWorld } from './world';
+
+/** The part of the fake world (world.ts) the doctor's state lives in; no import, so no circle. */
+interface DoctorWorld {
+  readonly account: string;
+  readonly region: string;
+  doctor?: FakeDoctorState;
+}
 
 export type FakeEffect = 'Allow' | 'Deny';
 
@@ -86,7 +92,7 @@ export const DOCTOR_WORLD_IDS = {
   natGateway: 'nat-0local',
 } as const;
 
-export const roleArn = (world: Pick<FakeWorld, 'account'>, name: string): string =>
+export const roleArn = (world: Pick<DoctorWorld, 'account'>, name: string): string =>
   `arn:aws:iam::${world.account}:role/${name}`;
 
 /** Everything the local developer may do: the exec path and the doctor's reads, not ssm:StartSession. */
@@ -138,7 +144,7 @@ export const TASK_ROLE_STATEMENTS: readonly FakeStatement[] = [
   },
 ];
 
-export function defaultDoctorState(world: Pick<FakeWorld, 'account' | 'region'>): FakeDoctorState {
+export function defaultDoctorState(world: Pick<DoctorWorld, 'account' | 'region'>): FakeDoctorState {
   const ids = DOCTOR_WORLD_IDS;
   return {
     callerArn: `arn:aws:sts::${world.account}:assumed-role/${ids.callerRole}/${ids.callerSession}`,
@@ -169,17 +175,17 @@ export function defaultDoctorState(world: Pick<FakeWorld, 'account' | 'region'>)
 }
 
 /** The world's doctor state, made (healthy) on first use. */
-export function doctorState(world: FakeWorld): FakeDoctorState {
+export function doctorState(world: DoctorWorld): FakeDoctorState {
   world.doctor ??= defaultDoctorState(world);
   return world.doctor;
 }
 
-export function defaultTaskRoleArn(world: Pick<FakeWorld, 'account'>): string {
+export function defaultTaskRoleArn(world: Pick<DoctorWorld, 'account'>): string {
   return roleArn(world, DOCTOR_WORLD_IDS.taskRole);
 }
 
 /** The IAM principal behind the caller (the role of an assumed-role session). */
-export function callerPrincipalArn(world: FakeWorld): string {
+export function callerPrincipalArn(world: DoctorWorld): string {
   const arn = doctorState(world).callerArn;
   const assumed = /^arn:aws:sts::(\d+):assumed-role\/([^/]+)\//.exec(arn);
   return assumed === null ? arn : `arn:aws:iam::${assumed[1]}:role/${assumed[2]}`;
@@ -209,7 +215,7 @@ export function evaluatePolicy(
 }
 
 /** Throws the service's access-denied error unless the caller's policy allows `action`. */
-export function authorizeCaller(world: FakeWorld, action: string, code: string, resource = '*'): void {
+export function authorizeCaller(world: DoctorWorld, action: string, code: string, resource = '*'): void {
   const principal = callerPrincipalArn(world);
   const decision = evaluatePolicy(doctorState(world).principals[principal] ?? [], action, resource);
   if (decision !== 'allowed') {

@@ -104,7 +104,8 @@ describe('{"action": "doctor"}', () => {
   ])('rejects %j with InvalidInput', async (event, message) => {
     const error = await failure(event);
     expect(error.name).toBe('InvalidInput');
-    expect(error.message).toMatch(message);
+    // Every thrown message is JSON: {"message", …}.
+    expect(JSON.parse(error.message).message).toMatch(message);
   });
 
   it('keeps to the clusters the runner may use', async () => {
