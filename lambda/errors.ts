@@ -41,3 +41,7 @@ export class CommandTimedOut extends ExecError {
 export class NonZeroExit extends ExecError {
   override readonly name = ExecErrorName.NonZeroExit;
 }
+
+export class JobLost extends ExecError {
+  override readonly name = ExecErrorName.JobLost;
+}

@@ -3,10 +3,11 @@ import type { Context } from 'aws-lambda';
 import { type AwsClients, createAwsClients } from './aws/clients';
 import { type CallbackReport, runWithTaskToken } from './callback';
 import { ExecEnv, type ExecResult } from './contract';
+import { type DetachedStepOutput, isDetachedStepEvent, runDetachedStep } from './detach/steps';
 import { ExecError, InvalidInput, SessionFailed } from './errors';
 import { defaultsFromEnv, type ExecRequest, parseExecEvent } from './event';
 import { idempotentRunner } from './idempotency';
-import { runExec } from './service';
+import { LAMBDA_SAFETY_MARGIN_MS, runExec } from './service';
 import type { SessionLogger } from './ssm/types';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ecs-exec-runner' });
@@ -23,9 +24,13 @@ let clients: AwsClients | undefined;
  * Entry point for Step Functions, EventBridge Scheduler (through a state machine) and
  * `aws lambda invoke`: validate, run, return the result or throw a named error.
  */
-export async function handler(event: unknown, context: Context): Promise<ExecResult | CallbackReport> {
+export async function handler(
+  event: unknown,
+  context: Context,
+): Promise<ExecResult | CallbackReport | DetachedStepOutput> {
   // Some local harnesses pass a partial context; the remaining time then defaults to Lambda's maximum.
   if (context !== undefined && context !== null) logger.addContext(context);
+  if (isDetachedStepEvent(event)) return detachedStep(event, context);
   const taskToken = readTaskToken(event);
   try {
     const request = parseExecEvent(event, defaultsFromEnv());
@@ -47,14 +52,38 @@ export async function handler(event: unknown, context: Context): Promise<ExecRes
   }
 }
 
+/** A step of a detached job (start, poll, cancel), called by the state machine's detached path. */
+async function detachedStep(event: Record<string, unknown>, context: Context): Promise<DetachedStepOutput> {
+  try {
+    return await runDetachedStep(event, {
+      clients: awsClients(),
+      logger: sessionLogger,
+      defaults: defaultsFromEnv(),
+      ...outputConfig(),
+      remainingMs: () => remainingMs(context) - LAMBDA_SAFETY_MARGIN_MS,
+    });
+  } catch (err) {
+    throw conciseError(inVocabulary(err));
+  }
+}
+
+function outputConfig(): { outputBucket?: string; outputPrefix?: string } {
+  return {
+    ...(process.env[ExecEnv.OutputBucket] ? { outputBucket: process.env[ExecEnv.OutputBucket] } : {}),
+    ...(process.env[ExecEnv.OutputPrefix] ? { outputPrefix: process.env[ExecEnv.OutputPrefix] } : {}),
+  };
+}
+
 async function execute(request: ExecRequest, context: Context): Promise<ExecResult> {
+  if (request.detach !== undefined) {
+    throw new InvalidInput(
+      '"detach": true runs through the run-one state machine, which starts the job and polls it; invoke that instead of the function',
+    );
+  }
   const deps = {
     clients: awsClients(),
     logger: sessionLogger,
-    config: {
-      ...(process.env[ExecEnv.OutputBucket] ? { outputBucket: process.env[ExecEnv.OutputBucket] } : {}),
-      ...(process.env[ExecEnv.OutputPrefix] ? { outputPrefix: process.env[ExecEnv.OutputPrefix] } : {}),
-    },
+    config: outputConfig(),
   };
   const run = (req: ExecRequest): Promise<ExecResult> =>
     runExec(req, deps, { remainingMs: () => remainingMs(context) });

@@ -154,6 +154,10 @@ export interface RunLocallyOptions {
   readonly taskOverrides?: Readonly<Record<string, (input: JsonValue) => Promise<JsonValue> | JsonValue>>;
   /** Wait between retries, instead of the definition's back-off. @default 0 */
   readonly retryIntervalMs?: number;
+  /** Wait states pause this long instead of what the definition says. @default as defined */
+  readonly waitMs?: number;
+  /** Called when a `startExecution.sync` Task starts a child execution (run locally, same definition). */
+  readonly onChildExecution?: (input: unknown) => void;
 }
 
 export type LocalExecutionResult =
@@ -199,14 +203,40 @@ export async function runStateMachineLocally(
       }
     };
   }
+  // A child execution of this same state machine (continue-as-new), with the .sync:2 result shape.
+  let children = 0;
+  for (const name of childExecutionStateNames(definition)) {
+    handlers[name] = async (stateInput: JsonValue) => {
+      const { Input } = (stateInput ?? {}) as { Input?: unknown };
+      options.onChildExecution?.(Input);
+      children += 1;
+      const child = await runStateMachineLocally(definition, Input, invokeLambda, {
+        ...options,
+        executionName: `${options.executionName ?? 'local'}-${children}`,
+      });
+      if (child.status === 'SUCCEEDED') return { Status: 'SUCCEEDED', Output: child.output as JsonValue };
+      const error = new Error(JSON.stringify({ Status: 'FAILED', Error: child.error, Cause: child.cause }));
+      error.name = 'States.TaskFailed';
+      throw error;
+    };
+  }
   Object.assign(handlers, options.taskOverrides ?? {});
   const retryIntervals: Record<string, number> = {};
   for (const name of retryingStateNames(definition)) retryIntervals[name] = options.retryIntervalMs ?? 0;
+  const waitTimes: Record<string, number> = {};
+  if (options.waitMs !== undefined) {
+    for (const name of stateNamesWhere(definition, (s) => s.Type === 'Wait'))
+      waitTimes[name] = options.waitMs;
+  }
 
   const machine = new StateMachine(definition);
   const executionName = options.executionName ?? `local-${randomUUID()}`;
   const execution = machine.run(input as JsonValue, {
-    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: retryIntervals },
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      retryIntervalOverrides: retryIntervals,
+      waitTimeOverrides: waitTimes,
+    },
     context: {
       Execution: {
         Name: executionName,
@@ -238,6 +268,17 @@ export async function runStateMachineLocally(
       retries,
     };
   }
+}
+
+/** Names of the Task states that start an execution and wait for it (`states:startExecution.sync`). */
+function childExecutionStateNames(definition: unknown): string[] {
+  return stateNamesWhere(
+    definition,
+    (s) =>
+      s.Type === 'Task' &&
+      typeof s.Resource === 'string' &&
+      /:states:::states:startExecution\.sync(:2)?$/.test(s.Resource),
+  );
 }
 
 /** Names of the states with a Retry field, at any depth (for the retry-interval override). */

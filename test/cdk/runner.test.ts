@@ -196,7 +196,7 @@ describe('exec Lambda permissions (least privilege)', () => {
     expect(ssmActions.sort()).toEqual(['ssm:ResumeSession', 'ssm:TerminateSession']);
   });
 
-  it('may write to S3 only under the output prefix, and never read or delete', () => {
+  it('may write and read S3 objects only under the output prefix, and never delete', () => {
     expect(bySid('WriteFullOutputUnderPrefix')).toEqual({
       Sid: 'WriteFullOutputUnderPrefix',
       Effect: 'Allow',
@@ -208,8 +208,13 @@ describe('exec Lambda permissions (least privilege)', () => {
         ],
       },
     });
+    // Detached jobs read their output chunks back to join them.
+    expect(bySid('ReadDetachedJobChunksUnderPrefix')).toMatchObject({
+      Action: 's3:GetObject',
+      Resource: bySid('WriteFullOutputUnderPrefix')?.Resource,
+    });
     const s3Actions = fnStatements().flatMap((s) => actionsOf(s).filter((a) => a.startsWith('s3:')));
-    expect(s3Actions.sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    expect(s3Actions.sort()).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject']);
   });
 
   it('may use only the idempotency records of its own table', () => {
@@ -229,6 +234,7 @@ describe('exec Lambda permissions (least privilege)', () => {
       'DescribeConfiguredClusters',
       'ResumeAndEndEcsExecSessions',
       'WriteFullOutputUnderPrefix',
+      'ReadDetachedJobChunksUnderPrefix',
       'IdempotencyRecords',
       'EcsExecSessionDataKey',
     ]);
@@ -345,7 +351,7 @@ describe('"run one command" state machine', () => {
     expect(States[RunCommandStates.AddExecutionName]).toMatchObject({
       Type: 'Pass',
       Parameters: { 'event.$': '$', context: { 'executionName.$': '$$.Execution.Name' } },
-      Next: RunCommandStates.RunCommand,
+      Next: RunCommandStates.Route,
     });
     expect(States[RunCommandStates.RunCommand]).toMatchObject({
       Type: 'Task',
@@ -394,7 +400,7 @@ describe('"run one command" state machine', () => {
   });
 
   it('has an execution timeout, logs everything and traces', () => {
-    expect(definition().TimeoutSeconds).toBe(3600);
+    expect(definition().TimeoutSeconds).toBe(8 * 24 * 3600);
     fixture.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },

@@ -1,0 +1,202 @@
+/**
+ * The AWS side of a detached job's ports: scripts run through the ordinary exec path (ECS
+ * ExecuteCommand + the data-channel client's run(), shell mode, no tty, stdin the normal way), the
+ * task is checked with DescribeTasks, and output chunks live in S3 until they are joined.
+ */
+import { PassThrough } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { AwsClients } from '../aws/clients';
+import { executeCommand } from '../aws/execute';
+import { kmsDataKeyProvider } from '../aws/kms';
+import { OUTPUT_CONTENT_TYPE } from '../aws/s3-sink';
+import { ssmResumeSession, ssmTerminateSession } from '../aws/ssm';
+import { type ResolvedTarget, resolveTarget, ssmTargetId } from '../aws/target';
+import type { ExecRequest } from '../event';
+import { MIN_COMMAND_TIME_MS, mapSessionError, TERMINAL_SIZE } from '../service';
+import { CallbackSink } from '../ssm/output';
+import { run } from '../ssm/run';
+import type { SessionLogger } from '../ssm/types';
+import type { FinishedOutput, JobPorts, ScriptRun } from './job';
+import type { JobOutputSettings, JobTarget } from './job-state';
+
+/** One script session's deadline: a poll moves at most one chunk, a stop waits out the grace. */
+export const SCRIPT_SESSION_TIMEOUT_MS = 120_000;
+/** The bounded view run() keeps is unused (the sink gets everything); keep it small. */
+const SCRIPT_VIEW_BYTES = 1024;
+const OFFSET_DIGITS = 16;
+
+export interface AwsPortsOptions {
+  readonly clients: AwsClients;
+  readonly logger: SessionLogger;
+  readonly target: JobTarget;
+  readonly output: Pick<JobOutputSettings, 'bucket' | 'keyPrefix'>;
+  /** Milliseconds this invocation may still spend. */
+  readonly remainingMs: () => number;
+}
+
+export function chunkKey(keyPrefix: string, offset: number): string {
+  return `${keyPrefix}chunks/${String(offset).padStart(OFFSET_DIGITS, '0')}`;
+}
+
+export function outputKey(keyPrefix: string): string {
+  return `${keyPrefix}output`;
+}
+
+/** The ExecRequest that names exactly the job's task and container (for target resolution). */
+function targetRequest(target: JobTarget): ExecRequest {
+  return {
+    command: 'true',
+    cluster: target.clusterArn,
+    target: { kind: 'task', task: target.taskArn },
+    container: target.container,
+    shell: true,
+    tty: false,
+    timeoutSeconds: 1,
+    outputLimitBytes: SCRIPT_VIEW_BYTES,
+    stripAnsi: false,
+    failOnNonZeroExit: false,
+  };
+}
+
+export function awsJobPorts(options: AwsPortsOptions): JobPorts {
+  const { clients, logger, target, output } = options;
+  let resolved: Promise<ResolvedTarget> | undefined;
+  const resolveOnce = (): Promise<ResolvedTarget> => {
+    resolved ??= resolveTarget(clients.ecs, targetRequest(target), logger);
+    return resolved;
+  };
+  return {
+    logger,
+    now: () => Date.now(),
+    checkTarget: async () => {
+      await resolveOnce();
+    },
+    runScript: async (script, stdin) => runScript(await resolveOnce(), script, stdin, options),
+    putChunk: async (offset, bytes) => {
+      const [client, { PutObjectCommand }] = await Promise.all([clients.s3(), import('@aws-sdk/client-s3')]);
+      await client.send(
+        new PutObjectCommand({ Bucket: output.bucket, Key: chunkKey(output.keyPrefix, offset), Body: bytes }),
+      );
+    },
+    finishOutput: async (total, headBytes, tailBytes) =>
+      joinChunks(await clients.s3(), output, total, headBytes, tailBytes),
+  };
+}
+
+async function runScript(
+  target: ResolvedTarget,
+  script: string,
+  stdin: string | undefined,
+  options: AwsPortsOptions,
+): Promise<ScriptRun> {
+  const { clients, logger } = options;
+  const timeoutMs = Math.max(MIN_COMMAND_TIME_MS, Math.min(SCRIPT_SESSION_TIMEOUT_MS, options.remainingMs()));
+  const parts: Buffer[] = [];
+  let sessionId = '';
+  try {
+    const result = await run(
+      script,
+      async (prepared) => {
+        const endpoint = await executeCommand(
+          clients.ecs,
+          {
+            cluster: target.clusterArn,
+            task: target.taskArn,
+            container: target.container,
+            command: prepared.command,
+          },
+          { retryUntilMs: Date.now() + timeoutMs - MIN_COMMAND_TIME_MS },
+        );
+        sessionId = endpoint.sessionId;
+        return endpoint;
+      },
+      {
+        shell: true,
+        tty: false,
+        ...(stdin !== undefined ? { stdin } : {}),
+        timeoutMs,
+        terminalSize: TERMINAL_SIZE,
+        outputLimitBytes: SCRIPT_VIEW_BYTES,
+        sink: new CallbackSink((chunk) => parts.push(chunk)),
+        normalizeNewlines: true,
+        stripAnsi: false,
+        dataKeyProvider: kmsDataKeyProvider(clients.kms, ssmTargetId(target)),
+        resume: ssmResumeSession(clients.ssm),
+        terminate: ssmTerminateSession(clients.ssm),
+        logger,
+      },
+    );
+    return { output: Buffer.concat(parts).toString('utf8'), sessionId: result.sessionId };
+  } catch (err) {
+    throw mapSessionError(err, {
+      cluster: target.clusterName,
+      taskArn: target.taskArn,
+      container: target.container,
+      ...(sessionId ? { sessionId } : {}),
+    });
+  }
+}
+
+/**
+ * Streams the chunks, in offset order, into one object (a multipart upload for large output), and
+ * keeps the first `headBytes` and last `tailBytes` on the way. Chunks stay for the bucket's
+ * lifecycle rule, so a retried final poll can join them again.
+ */
+async function joinChunks(
+  s3: S3Client,
+  output: Pick<JobOutputSettings, 'bucket' | 'keyPrefix'>,
+  total: number,
+  headBytes: number,
+  tailBytes: number,
+): Promise<FinishedOutput> {
+  const [{ GetObjectCommand }, { Upload }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('@aws-sdk/lib-storage'),
+  ]);
+  const body = new PassThrough();
+  const upload = new Upload({
+    client: s3,
+    params: {
+      Bucket: output.bucket,
+      Key: outputKey(output.keyPrefix),
+      Body: body,
+      ContentType: OUTPUT_CONTENT_TYPE,
+    },
+  });
+  const uploaded = upload.done();
+  const head: Buffer[] = [];
+  let headLength = 0;
+  let tail = Buffer.alloc(0);
+  try {
+    for (let offset = 0; offset < total; ) {
+      const response = await s3.send(
+        new GetObjectCommand({ Bucket: output.bucket, Key: chunkKey(output.keyPrefix, offset) }),
+      );
+      const bytes = Buffer.from((await response.Body?.transformToByteArray()) ?? new Uint8Array());
+      if (bytes.length === 0) throw new Error(`the output chunk at offset ${offset} is empty or missing`);
+      if (headLength < headBytes) {
+        const part = bytes.subarray(0, headBytes - headLength);
+        head.push(part);
+        headLength += part.length;
+      }
+      tail = Buffer.concat([tail, bytes]);
+      if (tail.length > tailBytes) tail = Buffer.from(tail.subarray(tail.length - tailBytes));
+      if (!body.write(bytes)) await new Promise((resolve) => body.once('drain', resolve));
+      offset += bytes.length;
+    }
+    body.end();
+    await uploaded;
+  } catch (err) {
+    body.destroy();
+    await upload.abort().catch(() => undefined);
+    throw err;
+  }
+  const headBuffer = Buffer.concat(head);
+  // Bytes in both the head and the tail are given once, to the head.
+  const tailStart = Math.max(headBuffer.length, total - tail.length);
+  return {
+    uri: `s3://${output.bucket}/${outputKey(output.keyPrefix)}`,
+    head: headBuffer,
+    tail: tail.subarray(tail.length - (total - tailStart)),
+  };
+}
