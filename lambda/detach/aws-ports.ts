@@ -42,6 +42,10 @@ export function outputKey(keyPrefix: string): string {
   return `${keyPrefix}output`;
 }
 
+export function endingKey(keyPrefix: string): string {
+  return `${keyPrefix}ending.json`;
+}
+
 /** The ExecRequest that names exactly the job's task and container (for target resolution). */
 function targetRequest(target: JobTarget): ExecRequest {
   return {
@@ -77,6 +81,29 @@ export function awsJobPorts(options: AwsPortsOptions): JobPorts {
       await client.send(
         new PutObjectCommand({ Bucket: output.bucket, Key: chunkKey(output.keyPrefix, offset), Body: bytes }),
       );
+    },
+    saveEnding: async (ending) => {
+      const [client, { PutObjectCommand }] = await Promise.all([clients.s3(), import('@aws-sdk/client-s3')]);
+      await client.send(
+        new PutObjectCommand({
+          Bucket: output.bucket,
+          Key: endingKey(output.keyPrefix),
+          Body: JSON.stringify(ending),
+          ContentType: 'application/json',
+        }),
+      );
+    },
+    loadEnding: async () => {
+      const [client, { GetObjectCommand }] = await Promise.all([clients.s3(), import('@aws-sdk/client-s3')]);
+      try {
+        const response = await client.send(
+          new GetObjectCommand({ Bucket: output.bucket, Key: endingKey(output.keyPrefix) }),
+        );
+        return JSON.parse((await response.Body?.transformToString()) ?? 'null') ?? undefined;
+      } catch (err) {
+        if (err instanceof Error && (err.name === 'NoSuchKey' || err.name === 'NotFound')) return undefined;
+        throw err;
+      }
     },
     finishOutput: async (total, headBytes, tailBytes) =>
       joinChunks(await clients.s3(), output, total, headBytes, tailBytes),
@@ -164,6 +191,8 @@ async function joinChunks(
     },
   });
   const uploaded = upload.done();
+  // Awaited below; a failure before then must not count as unhandled.
+  uploaded.catch(() => undefined);
   const head: Buffer[] = [];
   let headLength = 0;
   let tail = Buffer.alloc(0);

@@ -44,6 +44,9 @@ export interface JobPorts {
   checkTarget(): Promise<void>;
   /** Stores the bytes read at `offset` (same offset = same bytes: a retried poll overwrites). */
   putChunk(offset: number, bytes: Buffer): Promise<void>;
+  /** Records how the job ended before its directory is removed, so a retried final poll can answer again. */
+  saveEnding(ending: SavedEnding): Promise<void>;
+  loadEnding(): Promise<SavedEnding | undefined>;
   /** Joins the chunks into the full output; returns its URI, with its first and last bytes. */
   finishOutput(totalBytes: number, headBytes: number, tailBytes: number): Promise<FinishedOutput>;
   readonly logger: SessionLogger;
@@ -54,6 +57,12 @@ export interface FinishedOutput {
   readonly uri: string;
   readonly head: Buffer;
   readonly tail: Buffer;
+}
+
+export interface SavedEnding {
+  readonly ending: JobEnding;
+  /** Every byte of output there is. */
+  readonly offset: number;
 }
 
 /** How a job ended, for the result builder (job-result.ts). */
@@ -187,6 +196,10 @@ export async function pollJob(
     return tolerate(current, err, ports);
   }
   if (report.kind === 'gone') {
+    // A retry of the poll that saw the end (its answer was lost after the clean-up) answers again.
+    const saved = await ports.loadEnding();
+    if (saved !== undefined)
+      return { done: true, result: saved.ending, job: { ...current, offset: saved.offset } };
     throw new JobLost(
       lostMessage(
         current,

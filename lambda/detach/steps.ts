@@ -65,6 +65,7 @@ export async function runDetachedStep(
   if (!outcome.done) return { done: false, job: outcome.job };
   const { head, tail } = headTailBytes(outcome.job);
   const finished = await ports.finishOutput(outcome.job.offset, head, tail);
+  await ports.saveEnding({ ending: outcome.result, offset: outcome.job.offset });
   await cleanUpJob(outcome.job, ports);
   return { done: true, result: finishResult(outcome.job, outcome.result, finished, Date.now()) };
 }

@@ -33,6 +33,8 @@ function fakePorts(
       chunks.set(offset, Buffer.from(bytes));
     },
     finishOutput: async () => ({ uri: 's3://b/k', head: Buffer.alloc(0), tail: Buffer.alloc(0) }),
+    saveEnding: async () => undefined,
+    loadEnding: async () => undefined,
     runScript: async (script) => {
       container.scripts.push(script);
       const failure = container.failNext.shift();

@@ -208,6 +208,23 @@ describe('detached jobs through the "run one command" state machine', () => {
     expect(readFileSync(marker, 'utf8')).toBe('started\n');
   });
 
+  it('answers a retried final poll again after the job directory was removed', async () => {
+    const start = (await invokeLambda('', {
+      detachedJob: { step: 'start', event: { command: 'printf twice', jobsDirectory } },
+    })) as { job: JobState };
+    let job = start.job;
+    let answer: { done: boolean; job?: JobState; result?: ExecResult };
+    do {
+      answer = (await invokeLambda('', { detachedJob: { step: 'poll', job } })) as typeof answer;
+      if (answer.job) job = answer.job;
+    } while (!answer.done);
+    expect(readdirSync(jobsDirectory)).toEqual([]);
+
+    const retried = (await invokeLambda('', { detachedJob: { step: 'poll', job } })) as typeof answer;
+    expect(retried).toEqual({ done: true, result: { ...answer.result, durationMs: expect.any(Number) } });
+    expect(retried.result?.output).toBe('twice');
+  });
+
   it(`continues in a child execution after ${POLLS_PER_EXECUTION} polls, whose result becomes the execution's`, async () => {
     const start = (await invokeLambda('', {
       detachedJob: { step: 'start', event: { command: 'sleep 2; echo generation; exit 3', jobsDirectory } },
