@@ -20,6 +20,7 @@
  * AWS_PROFILE, AWS_ENDPOINT_URL…), `--region` overriding the region.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
@@ -49,4 +50,9 @@ export function createSfnClient(options: ClientOptions = {}): SFNClient {
 
 export function createCloudFormationClient(options: ClientOptions = {}): CloudFormationClient {
   return new CloudFormationClient(common(options));
+}
+
+/** Reads a detached job's output chunks (`run --detach`). */
+export function createS3Client(options: ClientOptions = {}): S3Client {
+  return new S3Client(common(options));
 }

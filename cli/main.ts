@@ -4,16 +4,18 @@
  */
 import { parseArgs } from 'node:util';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { parsedArgs } from './args';
-import { type ClientOptions, createCloudFormationClient, createSfnClient } from './clients';
+import { cancelDetached } from './cancel';
+import { type ClientOptions, createCloudFormationClient, createS3Client, createSfnClient } from './clients';
 import { readStdinFile } from './event';
 import { CliError, RunExitCode, usageError } from './execution-exit-codes';
 import { ExitCode } from './exit-codes';
 import { fetchHistory, formatTimeline } from './history';
 import { quietSdkNodeVersionWarning } from './node-warnings';
-import { type CliIo, type RunOptions, runCommand } from './run';
-import { HISTORY_USAGE, MAIN_USAGE, RUN_USAGE } from './usage';
+import { type CliIo, type RunOptions, runCommand, waitForExecution } from './run';
+import { CANCEL_USAGE, HISTORY_USAGE, MAIN_USAGE, RUN_USAGE } from './usage';
 
 export interface MainDeps {
   readonly io: CliIo;
@@ -23,6 +25,7 @@ export interface MainDeps {
   /** Client factories (tests pass their own); the defaults have the CLI's timeouts and retries. */
   readonly sfn?: (options: ClientOptions) => SFNClient;
   readonly cloudFormation?: (options: ClientOptions) => CloudFormationClient;
+  readonly s3?: (options: ClientOptions) => S3Client;
   /** For tests: the waits between DescribeExecution calls. */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -41,6 +44,8 @@ const RUN_OPTIONS = {
   tty: { type: 'boolean' },
   raw: { type: 'boolean' },
   'idempotency-key': { type: 'string' },
+  detach: { type: 'boolean' },
+  'poll-interval': { type: 'string' },
   name: { type: 'string' },
   'no-wait': { type: 'boolean' },
   'poll-max-seconds': { type: 'string' },
@@ -89,6 +94,8 @@ async function runSubcommand(args: readonly string[], deps: MainDeps): Promise<n
     ...(values.tty ? { tty: true } : {}),
     ...(values.raw ? { raw: true } : {}),
     ...(values['idempotency-key'] !== undefined ? { idempotencyKey: values['idempotency-key'] } : {}),
+    ...(values.detach ? { detach: true } : {}),
+    ...(values['poll-interval'] !== undefined ? { pollInterval: values['poll-interval'] } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),
     wait: !values['no-wait'],
     history: values.history === true,
@@ -98,9 +105,14 @@ async function runSubcommand(args: readonly string[], deps: MainDeps): Promise<n
   const clientOptions: ClientOptions = values.region !== undefined ? { region: values.region } : {};
   const sfn = (deps.sfn ?? createSfnClient)(clientOptions);
   let cloudFormation: CloudFormationClient | undefined;
+  let s3: S3Client | undefined;
   try {
     return await runCommand(options, {
       sfn,
+      s3: () => {
+        s3 ??= (deps.s3 ?? createS3Client)(clientOptions);
+        return s3;
+      },
       cloudFormation: () => {
         cloudFormation ??= (deps.cloudFormation ?? createCloudFormationClient)(clientOptions);
         return cloudFormation;
@@ -112,6 +124,36 @@ async function runSubcommand(args: readonly string[], deps: MainDeps): Promise<n
   } finally {
     sfn.destroy();
     cloudFormation?.destroy();
+    s3?.destroy();
+  }
+}
+
+async function cancelSubcommand(args: readonly string[], deps: MainDeps): Promise<number> {
+  const { values, positionals } = parsedArgs(() =>
+    parseArgs({ args: [...args], options: HISTORY_OPTIONS, allowPositionals: true, strict: true }),
+  );
+  if (values.help) {
+    deps.io.stdout.write(CANCEL_USAGE);
+    return ExitCode.Success;
+  }
+  const [executionArn, ...extra] = positionals;
+  if (executionArn === undefined || extra.length > 0) throw usageError('give one execution ARN');
+  const clientOptions: ClientOptions = values.region !== undefined ? { region: values.region } : {};
+  const sfn = (deps.sfn ?? createSfnClient)(clientOptions);
+  try {
+    const { cancelExecutionArn, jobId } = await cancelDetached(sfn, executionArn);
+    deps.io.stderr.write(`stopped ${executionArn}; cancelling job ${jobId} in ${cancelExecutionArn}\n`);
+    return await waitForExecution(cancelExecutionArn, {
+      sfn,
+      cloudFormation: () => {
+        throw usageError('no stack is needed to cancel');
+      },
+      io: deps.io,
+      ...(deps.signal !== undefined ? { signal: deps.signal } : {}),
+      ...(deps.sleep !== undefined ? { sleep: deps.sleep } : {}),
+    });
+  } finally {
+    sfn.destroy();
   }
 }
 
@@ -143,11 +185,19 @@ export async function main(argv: readonly string[], deps: MainDeps): Promise<num
         return await runSubcommand(rest, deps);
       case 'history':
         return await historySubcommand(rest, deps);
+      case 'cancel':
+        return await cancelSubcommand(rest, deps);
       case 'help':
       case '--help':
       case '-h':
         deps.io.stdout.write(
-          rest[0] === 'run' ? RUN_USAGE : rest[0] === 'history' ? HISTORY_USAGE : MAIN_USAGE,
+          rest[0] === 'run'
+            ? RUN_USAGE
+            : rest[0] === 'history'
+              ? HISTORY_USAGE
+              : rest[0] === 'cancel'
+                ? CANCEL_USAGE
+                : MAIN_USAGE,
         );
         return ExitCode.Success;
       default:

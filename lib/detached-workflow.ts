@@ -16,12 +16,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { POLLS_PER_EXECUTION } from '../lambda/detach/job-state';
+import { DetachedInput, POLLS_PER_EXECUTION } from '../lambda/detach/job-state';
 import { DETACHED_JOB_FIELD, DetachedStep } from '../lambda/detach/steps';
 import { type ExecInvokeOptions, execInvokeTask } from './run-command-workflow';
 
-/** Execution-input fields that enter the detached path with an existing job. */
-export const DetachedInput = { ContinueJob: 'continueJob', CancelJob: 'cancelJob' } as const;
+export { DetachedInput };
 
 export const DetachedStates = {
   StartJob: 'StartJob',

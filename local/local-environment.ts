@@ -203,6 +203,7 @@ export async function startLocalEnvironment(
     input: unknown,
     executionName: string,
     history?: ExecutionHistoryRecorder,
+    signal?: AbortSignal,
   ): Promise<LocalExecutionResult> => {
     const runner = await synth();
     const { runStateMachineLocally, lambdaInvokeStateNames } = loadDefinitions();
@@ -220,7 +221,7 @@ export async function startLocalEnvironment(
         const fn = functionOf(runner.template, functionArn);
         observer.scheduled(functionArn, payload);
         try {
-          const output = await callHandler(payload, fn.env, fn.timeoutMs);
+          const output = await callHandler(payload, withDetachedOutputBucket(payload, fn.env), fn.timeoutMs);
           observer.succeeded(output);
           return output;
         } catch (err) {
@@ -228,14 +229,14 @@ export async function startLocalEnvironment(
           throw err;
         }
       },
-      { executionName },
+      { executionName, ...(signal !== undefined ? { signal } : {}) },
     );
     observer.ended(result);
     return result;
   };
 
   const executor: ExecutionExecutor = async (run) => {
-    const result = await execute(run.input, run.name, run.history);
+    const result = await execute(run.input, run.name, run.history, run.signal);
     return result.status === 'SUCCEEDED'
       ? { status: 'SUCCEEDED', output: result.output }
       : { status: 'FAILED', error: result.error, cause: result.cause };
@@ -268,6 +269,20 @@ export async function startLocalEnvironment(
       execute(input, runOptions.executionName ?? `local-${randomUUID()}`),
     close,
   };
+}
+
+/**
+ * Detached jobs need an output bucket (their output is collected there); the fake S3 has every
+ * bucket, so their steps get a local one. Attached runs keep none: large outputs come back head + tail.
+ */
+export const LOCAL_OUTPUT_BUCKET = 'ecs-exec-runner-local-output';
+
+function withDetachedOutputBucket(
+  payload: unknown,
+  env: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
+  const detached = payload !== null && typeof payload === 'object' && 'detachedJob' in payload;
+  return detached ? { ...env, [ExecEnv.OutputBucket]: LOCAL_OUTPUT_BUCKET } : env;
 }
 
 /** Sets `env` in process.env; returns the undo. */

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { parsedArgs } from '../cli/args';
-import { buildExecEvent, readStdinFile } from '../cli/event';
+import { buildExecEvent, type EventOptions, readStdinFile } from '../cli/event';
 import { CliError, RunExitCode, usageError } from '../cli/execution-exit-codes';
 import { ExitCode } from '../cli/exit-codes';
 import { describeFailure, type FailureReport, formatFailure, lambdaErrorCause } from '../cli/failure';
@@ -54,6 +54,9 @@ Command:
   --tty                    keep the pseudo-terminal (colours, progress bars)
   --raw                    no shell and no wrapper (shell: false): there is no exit code
 Run:
+  --detach                 a detached job through the local state machine: started, polled, its
+                           output printed as it arrives (like ecs-exec run --detach)
+  --poll-interval SECONDS  with --detach: seconds between polls, 2-300 (default: 5 growing to 60)
   --state-machine          run the synthesized "run one command" state machine locally (its Task
                            invokes the handler with the function's synthesized environment)
   --output json|text       json (default): the result, pretty-printed (a failure: {"error","cause"}
@@ -79,6 +82,8 @@ const OPTIONS = {
   tty: { type: 'boolean' },
   raw: { type: 'boolean' },
   'state-machine': { type: 'boolean' },
+  detach: { type: 'boolean' },
+  'poll-interval': { type: 'string' },
   output: { type: 'string' },
   port: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -87,6 +92,8 @@ const OPTIONS = {
 interface LocalRunOptions {
   readonly event: ExecEvent;
   readonly stateMachine: boolean;
+  /** A detached job through the local state machine, its output printed as it arrives. */
+  readonly detach: boolean;
   readonly output: OutputFormat;
   readonly port: number;
 }
@@ -129,8 +136,17 @@ async function parseOptions(argv: readonly string[]): Promise<LocalRunOptions | 
     ...(stdin !== undefined ? { stdin } : {}),
     ...(values.tty ? { tty: true } : {}),
     ...(values.raw ? { raw: true } : {}),
+    ...(values.detach ? { detach: true } : {}),
+    ...(values['poll-interval'] !== undefined ? { pollInterval: values['poll-interval'] } : {}),
   });
-  return { event, stateMachine: values['state-machine'] === true, output, port: parsePort(values.port) };
+  return {
+    event,
+    stateMachine: values['state-machine'] === true,
+    detach: values.detach === true,
+    // A detached job streams its output; JSON only when asked for by name.
+    output: values.detach && values.output === undefined ? OutputFormat.Text : output,
+    port: parsePort(values.port),
+  };
 }
 
 const pretty = (value: unknown): string => `${JSON.stringify(value, null, JSON_INDENT)}\n`;
@@ -168,6 +184,7 @@ async function printResult(result: unknown, output: OutputFormat): Promise<numbe
 const interruption: { signal?: NodeJS.Signals } = {};
 
 async function run(options: LocalRunOptions, environment: LocalEnvironment): Promise<number | undefined> {
+  if (options.detach) return runDetached(options, environment);
   if (options.stateMachine) {
     const result = await environment.runStateMachine(options.event);
     if (interruption.signal) return undefined;
@@ -184,6 +201,58 @@ async function run(options: LocalRunOptions, environment: LocalEnvironment): Pro
     return printFailure(lambdaErrorCause(err), options.output);
   }
   return interruption.signal ? undefined : printResult(result, options.output);
+}
+
+/**
+ * `--detach`: what `ecs-exec run --detach` does against AWS, against the local endpoint: start the
+ * local state machine, print the job's output as each poll brings it, exit with its exit code.
+ */
+async function runDetached(
+  options: LocalRunOptions,
+  environment: LocalEnvironment,
+): Promise<number | undefined> {
+  const { createS3Client, createSfnClient } = require('../cli/clients') as typeof import('../cli/clients');
+  const { runCommand } = require('../cli/run') as typeof import('../cli/run');
+  const sfn = createSfnClient();
+  const s3 = createS3Client();
+  try {
+    const code = await runCommand(
+      {
+        command: [options.event.command],
+        ...eventTarget(options.event),
+        stateMachine: environment.runCommandStateMachineArn,
+        wait: true,
+        history: false,
+        json: options.output === OutputFormat.Json,
+      },
+      {
+        sfn,
+        s3: () => s3,
+        cloudFormation: () => {
+          throw usageError('no stack is needed locally');
+        },
+        io: { stdout: process.stdout, stderr: process.stderr },
+      },
+    );
+    return interruption.signal ? undefined : code;
+  } finally {
+    sfn.destroy();
+    s3.destroy();
+  }
+}
+
+/** The event's fields again as command-line values, for the CLI's event builder. */
+function eventTarget(event: ExecEvent): Omit<EventOptions, 'command'> {
+  return {
+    ...(event.cluster !== undefined ? { cluster: event.cluster } : {}),
+    ...(event.service !== undefined ? { service: event.service } : {}),
+    ...(event.task !== undefined ? { task: event.task } : {}),
+    ...(event.container !== undefined ? { container: event.container } : {}),
+    ...(event.timeoutSeconds !== undefined ? { timeout: String(event.timeoutSeconds) } : {}),
+    ...(event.stdin !== undefined ? { stdin: event.stdin } : {}),
+    ...(event.pollIntervalSeconds !== undefined ? { pollInterval: String(event.pollIntervalSeconds) } : {}),
+    detach: true,
+  };
 }
 
 function isListenError(err: unknown): err is NodeJS.ErrnoException {

@@ -18,12 +18,12 @@ import { run } from '../ssm/run';
 import type { SessionLogger } from '../ssm/types';
 import type { FinishedOutput, JobPorts, ScriptRun } from './job';
 import type { JobOutputSettings, JobTarget } from './job-state';
+import { chunkKey, endingKey, outputKey } from './keys';
 
 /** One script session's deadline: a poll moves at most one chunk, a stop waits out the grace. */
 export const SCRIPT_SESSION_TIMEOUT_MS = 120_000;
 /** The bounded view run() keeps is unused (the sink gets everything); keep it small. */
 const SCRIPT_VIEW_BYTES = 1024;
-const OFFSET_DIGITS = 16;
 
 export interface AwsPortsOptions {
   readonly clients: AwsClients;
@@ -32,18 +32,6 @@ export interface AwsPortsOptions {
   readonly output: Pick<JobOutputSettings, 'bucket' | 'keyPrefix'>;
   /** Milliseconds this invocation may still spend. */
   readonly remainingMs: () => number;
-}
-
-export function chunkKey(keyPrefix: string, offset: number): string {
-  return `${keyPrefix}chunks/${String(offset).padStart(OFFSET_DIGITS, '0')}`;
-}
-
-export function outputKey(keyPrefix: string): string {
-  return `${keyPrefix}output`;
-}
-
-export function endingKey(keyPrefix: string): string {
-  return `${keyPrefix}ending.json`;
 }
 
 /** The ExecRequest that names exactly the job's task and container (for target resolution). */

@@ -156,6 +156,8 @@ export interface RunLocallyOptions {
   readonly retryIntervalMs?: number;
   /** Wait states pause this long instead of what the definition says. @default as defined */
   readonly waitMs?: number;
+  /** Aborts the execution (StopExecution): it ends FAILED with error "States.Aborted". */
+  readonly signal?: AbortSignal;
   /** Called when a `startExecution.sync` Task starts a child execution (run locally, same definition). */
   readonly onChildExecution?: (input: unknown) => void;
 }
@@ -244,6 +246,9 @@ export async function runStateMachineLocally(
       },
     },
   });
+  const abort = (): void => execution.abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
+  if (options.signal?.aborted) abort();
   const retries: LocalRetry[] = [];
   const lastError = new Map<string, string>();
   const collect = (async () => {
@@ -260,6 +265,8 @@ export async function runStateMachineLocally(
     return { status: 'SUCCEEDED', output, retries };
   } catch (err) {
     await collect.catch(() => undefined);
+    if (options.signal?.aborted)
+      return { status: 'FAILED', error: 'States.Aborted', cause: 'stopped', retries };
     const failure = err instanceof Error && err.cause instanceof Error ? err.cause : err;
     return {
       status: 'FAILED',
