@@ -58,6 +58,25 @@ const IGNORED_FUNCTION_ENV: readonly string[] = [
   'NODE_OPTIONS',
 ];
 
+/**
+ * Services whose endpoint the environment may already name (`AWS_ENDPOINT_URL_<ID>`): their calls
+ * go there (LocalStack, another ECS Exec stand-in), the embedded endpoint serves the rest.
+ */
+export const EXTERNAL_ENDPOINT_SERVICES = ['ECS', 'SSM', 'KMS'] as const;
+export type ExternalEndpointService = (typeof EXTERNAL_ENDPOINT_SERVICES)[number];
+
+/** The per-service endpoints set in `env` for the services that may live elsewhere. */
+export function externalEndpoints(
+  env: NodeJS.ProcessEnv = process.env,
+): Partial<Record<ExternalEndpointService, string>> {
+  const found: Partial<Record<ExternalEndpointService, string>> = {};
+  for (const id of EXTERNAL_ENDPOINT_SERVICES) {
+    const value = env[`AWS_ENDPOINT_URL_${id}`]?.trim();
+    if (value) found[id] = value;
+  }
+  return found;
+}
+
 export interface LocalEnvironmentOptions {
   /** Port of the fake AWS endpoint. @default 0 (any free port) */
   readonly port?: number;
@@ -66,6 +85,11 @@ export interface LocalEnvironmentOptions {
    * the real agent's timings, so a local run shows real latencies.
    */
   readonly fastAgent?: boolean;
+  /**
+   * Services served by another endpoint instead of the embedded one.
+   * @default externalEndpoints(process.env): the AWS_ENDPOINT_URL_{ECS,SSM,KMS} already set
+   */
+  readonly endpoints?: Partial<Record<ExternalEndpointService, string>>;
 }
 
 export type HandlerResult = Awaited<ReturnType<HandlerModule['handler']>>;
@@ -76,6 +100,8 @@ export interface LocalEnvironment {
   readonly stackName: string;
   /** ARN of the "run one command" state machine registered in the fake Step Functions. */
   readonly runCommandStateMachineArn: string;
+  /** Services that go to another endpoint (from AWS_ENDPOINT_URL_<ID>), with it. */
+  readonly externalEndpoints: Partial<Record<ExternalEndpointService, string>>;
   /** Calls the real handler with `event`, as Lambda would (one event at a time). */
   invoke(event: unknown): Promise<HandlerResult>;
   /** Runs the synthesized "run one command" state machine with `input`. */
@@ -133,6 +159,8 @@ export async function startLocalEnvironment(
     );
   }
   started = true;
+  // Read before the fake's environment replaces them.
+  const external = options.endpoints ?? externalEndpoints(process.env);
   let fake: FakeAws;
   try {
     fake = await startFakeAws({
@@ -145,6 +173,10 @@ export async function startLocalEnvironment(
     throw err;
   }
   const restoreEnv = fake.applyEnv();
+  for (const [id, endpoint] of Object.entries(external)) process.env[`AWS_ENDPOINT_URL_${id}`] = endpoint;
+  // Another ECS has other clusters: the function may target any (IAM would still apply in AWS).
+  const clusterScope: Record<string, string> =
+    external.ECS !== undefined ? { [ExecEnv.AllowedClusters]: '' } : {};
   const world = fake.world;
   const clusterArns = [
     clusterArn(world, DEFAULT_WORLD_IDS.cluster),
@@ -156,6 +188,7 @@ export async function startLocalEnvironment(
     [ExecEnv.DefaultCluster]: clusterArns[0] as string,
     [ExecEnv.AllowedClusters]: clusterArns.join(','),
     [ExecEnv.DefaultService]: DEFAULT_WORLD_IDS.service,
+    ...clusterScope,
   };
 
   let handlerModule: HandlerModule | undefined;
@@ -221,7 +254,8 @@ export async function startLocalEnvironment(
         const fn = functionOf(runner.template, functionArn);
         observer.scheduled(functionArn, payload);
         try {
-          const output = await callHandler(payload, withDetachedOutputBucket(payload, fn.env), fn.timeoutMs);
+          const env = { ...withDetachedOutputBucket(payload, fn.env), ...clusterScope };
+          const output = await callHandler(payload, env, fn.timeoutMs);
           observer.succeeded(output);
           return output;
         } catch (err) {
@@ -264,6 +298,7 @@ export async function startLocalEnvironment(
     fake,
     stackName: LOCAL_STACK_NAME,
     runCommandStateMachineArn: stateMachineArn,
+    externalEndpoints: external,
     invoke: (event) => callHandler(event, invokeEnv, LAMBDA_MAX_TIMEOUT_MS),
     runStateMachine: (input, runOptions = {}) =>
       execute(input, runOptions.executionName ?? `local-${randomUUID()}`),

@@ -66,7 +66,9 @@ Run:
 
 Errors and the output tail of a failed command go to stderr. The handler's logs at WARN and above
 go to stderr too; POWERTOOLS_LOG_LEVEL changes the level (INFO and DEBUG lines go to stdout, as
-in Lambda). To pipe the result, keep npm's banner off stdout: npm start --silent -- …
+in Lambda). AWS_ENDPOINT_URL_ECS, _SSM and _KMS already set in the environment send those services
+to another endpoint (LocalStack, another ECS Exec stand-in; then name its targets with --cluster and
+--task); the embedded endpoint serves the rest. To pipe the result, keep npm's banner off stdout: npm start --silent -- …
 
 ${exitCodeHelp([], '--output json')}`;
 
@@ -309,6 +311,12 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     }
     // Interrupted during the start: the signal handler closes it and exits.
     if (interruption.signal !== undefined) return undefined;
+    for (const [id, endpoint] of Object.entries(environment.externalEndpoints)) {
+      await write(
+        process.stderr,
+        `npm start: ${id} goes to ${endpoint} (AWS_ENDPOINT_URL_${id}); the rest to the embedded endpoint\n`,
+      );
+    }
     return await run(options, environment);
   } catch (err) {
     if (interruption.signal !== undefined) return undefined;
