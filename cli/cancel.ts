@@ -21,6 +21,9 @@ import { ExitCode } from './exit-codes';
 import { latestJobState } from './follow';
 
 const CANCEL_SUFFIX = '-cancel';
+/** Right after `run --detach --no-wait` the job may still be starting: wait this long for its state. */
+const JOB_STATE_WAIT_MS = 60_000;
+const JOB_STATE_POLL_MS = 1_000;
 const MAX_EXECUTION_NAME_CHARS = 80;
 
 export interface CancelResult {
@@ -30,14 +33,24 @@ export interface CancelResult {
 }
 
 /** Stops the execution and starts the one that cancels its job; returns the latter's ARN. */
-export async function cancelDetached(sfn: SFNClient, executionArn: string): Promise<CancelResult> {
-  const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+export async function cancelDetached(
+  sfn: SFNClient,
+  executionArn: string,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+): Promise<CancelResult> {
+  const deadline = Date.now() + JOB_STATE_WAIT_MS;
+  let execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  let job = await latestJobState(sfn, executionArn);
+  while (job === undefined && execution.status === 'RUNNING' && Date.now() < deadline) {
+    await sleep(JOB_STATE_POLL_MS);
+    execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    job = await latestJobState(sfn, executionArn);
+  }
   if (execution.status !== 'RUNNING') {
     throw usageError(
       `the execution is ${execution.status ?? 'in an unknown state'}, not RUNNING: ${executionArn}`,
     );
   }
-  const job = await latestJobState(sfn, executionArn);
   if (job === undefined) {
     throw usageError(
       `no detached job found in the execution's history (not a detached run, or not started yet): ${executionArn}`,
