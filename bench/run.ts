@@ -1,6 +1,7 @@
 /** `npm run bench`: prints the performance figures; targets are in the README, not in tests. */
 import { benchBundle } from './bundle';
 import { benchCodec } from './codec';
+import { benchDrain, benchPollCost } from './detached';
 import { AgentServer, benchEndToEnd } from './e2e';
 
 const MIB = 1024 * 1024;
@@ -10,6 +11,9 @@ const E2E_BYTES = QUICK ? MIB : 10 * MIB;
 const E2E_LABEL = QUICK ? '1 MiB (quick)' : '10 MiB';
 const MEMORY_BYTES = QUICK ? 5_000_000 : 200_000_000;
 const MEMORY_LABEL = QUICK ? '5 MB (quick)' : '200 MB';
+const DRAIN_BYTES = QUICK ? 5_000_000 : 100_000_000;
+const DRAIN_LABEL = QUICK ? '5 MB (quick)' : '100 MB';
+const POLL_SAMPLES = QUICK ? 1 : 5;
 
 function line(name: string, value: string, target: string): void {
   console.log(`${name.padEnd(58)} ${value.padStart(14)}   target ${target}`);
@@ -74,6 +78,25 @@ async function main(): Promise<void> {
     } finally {
       await server.stop();
     }
+  }
+  if (!only || only === 'detached') {
+    const poll = await benchPollCost(POLL_SAMPLES);
+    line(
+      'detached: one poll, real agent timings (1 s first read)',
+      `${poll.medianSeconds.toFixed(2)} s`,
+      '<= 1.5 s',
+    );
+    const drain = await benchDrain(DRAIN_BYTES);
+    line(
+      `detached: drain ${DRAIN_LABEL} of seq output (${drain.polls} polls)`,
+      `${drain.detachedMegabytesPerSecond.toFixed(1)} MB/s`,
+      '>= attached',
+    );
+    line(
+      `detached: the same output attached (one session)`,
+      `${drain.attachedMegabytesPerSecond.toFixed(1)} MB/s`,
+      '(info)',
+    );
   }
 }
 
