@@ -15,7 +15,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { DetachedInput } from '../lambda/detach/job-state';
+import { DetachedInput } from '../lambda/detach/detach-contract';
 import { CliError, usageError } from './execution-exit-codes';
 import { ExitCode } from './exit-codes';
 import { latestJobState } from './follow';

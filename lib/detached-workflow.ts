@@ -16,8 +16,8 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { DetachedInput, POLLS_PER_EXECUTION } from '../lambda/detach/job-state';
-import { DETACHED_JOB_FIELD, DetachedStep } from '../lambda/detach/steps';
+import { DETACHED_JOB_FIELD, DetachedInput, DetachedStep } from '../lambda/detach/detach-contract';
+import { POLLS_PER_EXECUTION } from '../lambda/detach/job-state';
 import { type ExecInvokeOptions, execInvokeTask } from './run-command-workflow';
 
 export { DetachedInput };

@@ -23,6 +23,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { lambdaErrorCause } from '../cli/failure';
 import { DEFAULT_STACK_NAME } from '../cli/stack-names';
 import { ExecEnv } from '../lambda/contract';
+import { DETACHED_JOB_FIELD } from '../lambda/detach/detach-contract';
 import type { CfnTemplate, LocalExecutionResult } from '../lib/local/definition';
 import {
   clusterArn,
@@ -316,7 +317,7 @@ function withDetachedOutputBucket(
   payload: unknown,
   env: Readonly<Record<string, string>>,
 ): Readonly<Record<string, string>> {
-  const detached = payload !== null && typeof payload === 'object' && 'detachedJob' in payload;
+  const detached = payload !== null && typeof payload === 'object' && DETACHED_JOB_FIELD in payload;
   return detached ? { ...env, [ExecEnv.OutputBucket]: LOCAL_OUTPUT_BUCKET } : env;
 }
 

@@ -18,9 +18,6 @@ export const POLLS_PER_EXECUTION = 1_000;
 
 export type StopReason = 'timeout' | 'cancel';
 
-/** Execution-input fields that enter the state machine's detached path with an existing job. */
-export const DetachedInput = { ContinueJob: 'continueJob', CancelJob: 'cancelJob' } as const;
-
 export interface JobTarget {
   readonly cluster: string;
   readonly clusterArn: string;

@@ -15,14 +15,13 @@ import { InvalidInput } from '../errors';
 import { type EventDefaults, parseExecEvent } from '../event';
 import type { SessionLogger } from '../ssm/types';
 import { awsJobPorts } from './aws-ports';
+import { DETACHED_JOB_FIELD, DetachedStep } from './detach-contract';
 import { cleanUpJob, type JobPorts, pollJob, startJob, stopJob } from './job';
 import { finishResult, headTailBytes } from './job-result';
 import { inExecution, isJobState, type JobState, type JobTarget } from './job-state';
 import { DEFAULT_JOBS_DIRECTORY } from './scripts';
 
-export const DETACHED_JOB_FIELD = 'detachedJob';
-export const DetachedStep = { Start: 'start', Poll: 'poll', Cancel: 'cancel' } as const;
-export type DetachedStep = (typeof DetachedStep)[keyof typeof DetachedStep];
+export { DETACHED_JOB_FIELD, DetachedStep };
 
 export type DetachedStepOutput =
   | { readonly job: JobState }
