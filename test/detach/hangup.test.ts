@@ -19,6 +19,8 @@ const FAST: AgentTimingOptions = { initialReadDelayMs: 0, interChunkDelayMs: 0, 
 /** The background child writes its file this long after it starts. */
 const CHILD_DELAY_SECONDS = 1;
 const SETTLE_MS = CHILD_DELAY_SECONDS * 1000 + 1500;
+/** Each naive form is tried this many times: it is a race, which it may win now and then. */
+const ATTEMPTS = 3;
 
 let gateway: MessageGatewayDouble;
 const connect = useGatewayPerTest((started) => {
@@ -47,21 +49,25 @@ describe('the pty hangup kills background children that have not left the sessio
       nohup: (job: string) => `nohup sh -c '${job}' >/dev/null 2>&1 &`,
       setsid: (job: string) => `setsid sh -c '${job}' >/dev/null 2>&1 &`,
     };
-    const files = Object.fromEntries(Object.keys(forms).map((name) => [name, path.join(root, name)]));
+    const attempts = Array.from({ length: ATTEMPTS }, (_, attempt) => attempt);
+    const fileOf = (name: string, attempt: number): string => path.join(root, `${name}-${attempt}`);
     await Promise.all(
-      Object.entries(forms).map(([name, form]) =>
-        runOnPlainPty(form(`sleep ${CHILD_DELAY_SECONDS}; touch ${files[name]}`)),
+      Object.entries(forms).flatMap(([name, form]) =>
+        attempts.map((attempt) =>
+          runOnPlainPty(form(`sleep ${CHILD_DELAY_SECONDS}; touch ${fileOf(name, attempt)}`)),
+        ),
       ),
     );
     await settle();
 
-    expect(
-      Object.fromEntries(Object.keys(forms).map((name) => [name, existsSync(files[name] as string)])),
-    ).toEqual({
-      plain: false,
-      nohup: false,
-      setsid: false,
-    });
+    const survivors = (name: string): number =>
+      attempts.filter((attempt) => existsSync(fileOf(name, attempt))).length;
+    // A child that never leaves the session always dies. nohup and setsid race the hangup (the
+    // real agent lost that race every time); on a machine this loaded a child may win it once,
+    // but never reliably: that is the point, so each must lose at least once.
+    expect(survivors('plain')).toBe(0);
+    expect(survivors('nohup')).toBeLessThan(ATTEMPTS);
+    expect(survivors('setsid')).toBeLessThan(ATTEMPTS);
   });
 
   it('the detached-job start survives: its job has provably left the session when the start returns', async () => {
