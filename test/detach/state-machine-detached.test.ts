@@ -209,6 +209,19 @@ describe('detached jobs through the "run one command" state machine', () => {
     expect(readFileSync(marker, 'utf8')).toBe('started\n');
   });
 
+  it('needs an output bucket, and the state machine (a direct invocation with detach is refused)', async () => {
+    const event = { command: 'true', cluster: 'local', service: 'web', detach: true };
+    // Outside invokeLambda the function's environment (OUTPUT_BUCKET) is not applied.
+    await expect(handler({ detachedJob: { step: 'start', event } }, lambdaContext())).rejects.toMatchObject({
+      name: ExecErrorName.InvalidInput,
+      message: expect.stringMatching(/need an output bucket/),
+    });
+    await expect(invokeLambda('', event)).rejects.toMatchObject({
+      name: ExecErrorName.InvalidInput,
+      message: expect.stringMatching(/runs through the run-one state machine/),
+    });
+  });
+
   it('answers a retried final poll again after the job directory was removed', async () => {
     const start = (await invokeLambda('', {
       detachedJob: { step: 'start', event: { command: 'printf twice', jobsDirectory } },
