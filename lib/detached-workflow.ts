@@ -31,6 +31,7 @@ export const DetachedStates = {
   AfterPoll: 'AfterPoll',
   JobSucceeded: 'JobSucceeded',
   ContinueAsNew: 'ContinueAsNew',
+  ChildFailureIsJson: 'ChildFailureIsJson',
   ReadChildFailure: 'ReadChildFailure',
   ChildErrorKnown: 'ChildErrorKnown',
   ChildFailed: 'ChildFailed',
@@ -129,7 +130,7 @@ export function detachedDefinition(scope: Construct, options: DetachedWorkflowOp
     )
     .otherwise(failedAsIs);
   continueAsNew.addCatch(
-    new sfn.Choice(scope, 'ChildFailureIsJson')
+    new sfn.Choice(scope, DetachedStates.ChildFailureIsJson)
       .when(sfn.Condition.stringMatches('$.failure.Cause', '{*'), readChildFailure.next(childErrorKnown))
       .otherwise(failedAsIs),
     { errors: [sfn.Errors.ALL], resultPath: '$.failure' },
