@@ -4,6 +4,7 @@ import { benchPackaging } from './bundle';
 import { benchCodec } from './codec';
 import { benchDrain, benchPollCost } from './detached';
 import { AgentServer, benchEndToEnd } from './e2e';
+import { benchFanOut } from './fan-out';
 
 const MIB = 1024 * 1024;
 /** BENCH_QUICK=1 runs every benchmark on small sizes (the README test uses it to exercise `npm run bench`). */
@@ -15,6 +16,14 @@ const MEMORY_LABEL = QUICK ? '5 MB (quick)' : '200 MB';
 const DRAIN_BYTES = QUICK ? 5_000_000 : 100_000_000;
 const DRAIN_LABEL = QUICK ? '5 MB (quick)' : '100 MB';
 const POLL_SAMPLES = QUICK ? 1 : 5;
+/** Fleet sizes and concurrencies of the fan-out bench (the suite's own case is 300 tasks, 10 at a time). */
+const FAN_OUT_CASES = QUICK
+  ? [{ tasks: 30, maxConcurrency: 10 }]
+  : [
+      { tasks: 300, maxConcurrency: 10 },
+      { tasks: 1000, maxConcurrency: 10 },
+      { tasks: 1000, maxConcurrency: 50 },
+    ];
 /** Fresh processes per packaging; the median is reported. */
 const COLD_START_ROUNDS = 15;
 /** The shipped Lambda packaging must start at least this much faster than the SDK-external single file. */
@@ -106,6 +115,15 @@ async function main(): Promise<void> {
       `${drain.attachedMegabytesPerSecond.toFixed(1)} MB/s`,
       '(info)',
     );
+  }
+  if (!only || only === 'fan-out') {
+    for (const figure of await benchFanOut(FAN_OUT_CASES)) {
+      const what = `fan-out: ${figure.tasks} scripted tasks, ${figure.maxConcurrency} at a time`;
+      line(`${what}, wall`, `${figure.seconds.toFixed(1)} s`, '(info)');
+      line(`${what}, tasks/s`, figure.tasksPerSecond.toFixed(1), '(info)');
+      line(`${what}, peak sessions`, String(figure.peakSessions), `= ${figure.maxConcurrency}`);
+      line(`${what}, succeeded`, String(figure.succeeded), `= ${figure.tasks}`);
+    }
   }
 }
 

@@ -6,7 +6,7 @@
  */
 
 import { StringDecoder } from 'node:string_decoder';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
@@ -120,6 +120,8 @@ async function readChunk(
   offset: number,
 ): Promise<Buffer | undefined> {
   try {
+    // Loaded on first use, like the CLI's other S3 reads: it costs start-up time.
+    const { GetObjectCommand } = require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
     const response = await s3.send(
       new GetObjectCommand({ Bucket: job.output.bucket, Key: chunkKey(job.output.keyPrefix, offset) }),
     );

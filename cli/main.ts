@@ -8,7 +8,13 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { parsedArgs } from './args';
 import { cancelDetached } from './cancel';
-import { type ClientOptions, createCloudFormationClient, createS3Client, createSfnClient } from './clients';
+import {
+  type ClientOptions,
+  createCloudFormationClient,
+  createS3Client,
+  createSfnClient,
+  s3TextReader,
+} from './clients';
 import { readStdinFile } from './event';
 import { CliError, RunExitCode, usageError } from './execution-exit-codes';
 import { ExitCode } from './exit-codes';
@@ -51,6 +57,8 @@ const RUN_OPTIONS = {
   'poll-max-seconds': { type: 'string' },
   json: { type: 'boolean' },
   history: { type: 'boolean' },
+  'fan-out': { type: 'boolean' },
+  'max-concurrency': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -101,6 +109,8 @@ async function runSubcommand(args: readonly string[], deps: MainDeps): Promise<n
     history: values.history === true,
     json: values.json === true,
     ...(pollMaxSeconds !== undefined ? { pollMaxSeconds } : {}),
+    ...(values['fan-out'] ? { fanOut: true } : {}),
+    ...(values['max-concurrency'] !== undefined ? { maxConcurrency: values['max-concurrency'] } : {}),
   };
   const clientOptions: ClientOptions = values.region !== undefined ? { region: values.region } : {};
   const sfn = (deps.sfn ?? createSfnClient)(clientOptions);
@@ -116,6 +126,10 @@ async function runSubcommand(args: readonly string[], deps: MainDeps): Promise<n
       cloudFormation: () => {
         cloudFormation ??= (deps.cloudFormation ?? createCloudFormationClient)(clientOptions);
         return cloudFormation;
+      },
+      readObject: () => {
+        s3 ??= (deps.s3 ?? createS3Client)(clientOptions);
+        return s3TextReader(s3);
       },
       io: deps.io,
       ...(deps.signal !== undefined ? { signal: deps.signal } : {}),

@@ -33,3 +33,4 @@ export {
   DEFAULT_TIMING,
   type ScriptStep,
 } from './options';
+export { fleetShell, type ScriptedCommand, type ShellAnswer, scriptedExec } from './scripted-shell';

@@ -29,8 +29,10 @@ describe('MessageGatewayDouble: client input', () => {
 
     const observation = gateway.session(session.sessionId);
     expect(observation.inputBytes()).toEqual(Buffer.from('hello\r\x04'));
-    expect(observation.acksSent).toEqual([0, 1]);
-    expect(client.acksReceived).toEqual([0, 1]);
+    // Every message is acked, a retransmitted one again (a loaded machine can make the client
+    // resend before the first ack lands); the pty still got each byte once.
+    expect([...new Set(observation.acksSent)]).toEqual([0, 1]);
+    expect([...new Set(client.acksReceived)]).toEqual([0, 1]);
   });
 
   it('interrupts the command with Ctrl-C (0x03) through the pty’s line discipline', async () => {
