@@ -30,7 +30,7 @@ function portsFor(gateway: MessageGatewayDouble, timing: AgentTimingOptions): Jo
     saveEnding: async () => undefined,
     loadEnding: async () => undefined,
     finishOutput: async () => ({ uri: 'memory://', head: Buffer.alloc(0), tail: Buffer.alloc(0) }),
-    runScript: async (script, stdin) => {
+    runScript: async (script, input) => {
       const parts: Buffer[] = [];
       const result = await run(
         script,
@@ -38,7 +38,8 @@ function portsFor(gateway: MessageGatewayDouble, timing: AgentTimingOptions): Jo
         {
           shell: true,
           tty: false,
-          ...(stdin !== undefined ? { stdin } : {}),
+          ...input,
+          transfer: 'plain',
           timeoutMs: SCRIPT_TIMEOUT_MS,
           outputLimitBytes: 1024,
           sink: new CallbackSink((chunk) => parts.push(chunk)),
@@ -60,6 +61,7 @@ function request(command: string): ExecRequest {
     outputLimitBytes: 200_000,
     stripAnsi: false,
     failOnNonZeroExit: true,
+    transfer: 'auto',
   };
 }
 

@@ -16,12 +16,14 @@ import { MIN_COMMAND_TIME_MS, mapSessionError, TERMINAL_SIZE } from '../service'
 import { CallbackSink } from '../ssm/output';
 import { run } from '../ssm/run';
 import type { SessionLogger } from '../ssm/types';
-import type { FinishedOutput, JobPorts, ScriptRun } from './job';
+import type { FinishedOutput, JobPorts, ScriptInput, ScriptRun } from './job';
 import type { JobOutputSettings, JobTarget } from './job-state';
 import { chunkKey, endingKey, outputKey } from './keys';
 
 /** One script session's deadline: a poll moves at most one chunk, a stop waits out the grace. */
 export const SCRIPT_SESSION_TIMEOUT_MS = 120_000;
+/** The scripts' output is their own encoding already: no second compression on top. */
+const SCRIPT_TRANSFER = 'plain';
 /** The bounded view run() keeps is unused (the sink gets everything); keep it small. */
 const SCRIPT_VIEW_BYTES = 1024;
 
@@ -47,6 +49,7 @@ function targetRequest(target: JobTarget): ExecRequest {
     outputLimitBytes: SCRIPT_VIEW_BYTES,
     stripAnsi: false,
     failOnNonZeroExit: false,
+    transfer: SCRIPT_TRANSFER,
   };
 }
 
@@ -63,7 +66,7 @@ export function awsJobPorts(options: AwsPortsOptions): JobPorts {
     checkTarget: async () => {
       await resolveOnce();
     },
-    runScript: async (script, stdin) => runScript(await resolveOnce(), script, stdin, options),
+    runScript: async (script, input) => runScript(await resolveOnce(), script, input ?? {}, options),
     putChunk: async (offset, bytes) => {
       const [client, { PutObjectCommand }] = await Promise.all([clients.s3(), import('@aws-sdk/client-s3')]);
       await client.send(
@@ -101,7 +104,7 @@ export function awsJobPorts(options: AwsPortsOptions): JobPorts {
 async function runScript(
   target: ResolvedTarget,
   script: string,
-  stdin: string | undefined,
+  input: ScriptInput,
   options: AwsPortsOptions,
 ): Promise<ScriptRun> {
   const { clients, logger } = options;
@@ -128,7 +131,9 @@ async function runScript(
       {
         shell: true,
         tty: false,
-        ...(stdin !== undefined ? { stdin } : {}),
+        ...input,
+        // The scripts encode what must be exact themselves (the poll's gzip + base64).
+        transfer: SCRIPT_TRANSFER,
         timeoutMs,
         terminalSize: TERMINAL_SIZE,
         outputLimitBytes: SCRIPT_VIEW_BYTES,

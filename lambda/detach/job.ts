@@ -37,9 +37,19 @@ export interface ScriptRun {
   readonly sessionId: string;
 }
 
+/** What the start hands the ordinary exec path besides the script: the event's own settings. */
+export interface ScriptInput {
+  /** Delivered as the event's stdin is (on the data channel); the start script copies it for the job. */
+  readonly stdin?: Buffer;
+  /** Exported to the start script, hence inherited by the job; likewise the user and directory. */
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly user?: string;
+  readonly workingDirectory?: string;
+}
+
 export interface JobPorts {
-  /** Runs `script` through `sh -c` in the job's container, `stdin` delivered as the event's stdin is. */
-  runScript(script: string, stdin?: string): Promise<ScriptRun>;
+  /** Runs `script` through `sh -c` in the job's container, the way an attached command runs. */
+  runScript(script: string, input?: ScriptInput): Promise<ScriptRun>;
   /** Throws TargetNotFound when the task is no longer RUNNING (or gone). */
   checkTarget(): Promise<void>;
   /** Stores the bytes read at `offset` (same offset = same bytes: a retried poll overwrites). */
@@ -104,7 +114,12 @@ export async function startJob(settings: StartSettings, ports: JobPorts): Promis
   const directory = jobDirectory(settings.jobsDirectory, jobId);
   const startedMs = ports.now();
   const script = buildStartScript({ jobsDirectory: settings.jobsDirectory, jobId, command: request.command });
-  const run = await ports.runScript(script, request.stdin);
+  const run = await ports.runScript(script, {
+    ...(request.stdinBytes !== undefined ? { stdin: request.stdinBytes } : {}),
+    ...(request.environment !== undefined ? { environment: request.environment } : {}),
+    ...(request.user !== undefined ? { user: request.user } : {}),
+    ...(request.workingDirectory !== undefined ? { workingDirectory: request.workingDirectory } : {}),
+  });
   const report = parseStartReportOrFail(run.output);
   if (report.kind === 'error') {
     throw new SessionFailed(

@@ -144,6 +144,24 @@ describe('detached jobs through the "run one command" state machine', () => {
     expect(invocationMs.length).toBeGreaterThan(2);
   });
 
+  it('gives the job the event’s environment and working directory, as an attached run has them', async () => {
+    const result = await run(
+      {
+        command: 'echo "$GREETING"; pwd',
+        environment: { GREETING: 'hello from the event' },
+        workingDirectory: jobsDirectory,
+        detach: true,
+        jobsDirectory,
+      },
+      'detached-environment',
+    );
+
+    expect(result).toMatchObject({
+      status: 'SUCCEEDED',
+      output: { exitCode: 0, output: `hello from the event\n${jobsDirectory}\n` },
+    });
+  });
+
   it('fails with NonZeroExit carrying the output tail, like an attached run', async () => {
     const result = await run(
       { command: 'echo about to fail; exit 4', detach: true, jobsDirectory },
