@@ -20,8 +20,11 @@ import type { FinishedOutput, JobPorts, ScriptInput, ScriptRun } from './job';
 import type { JobOutputSettings, JobTarget } from './job-state';
 import { chunkKey, endingKey, outputKey } from './keys';
 
-/** One script session's deadline: a poll moves at most one chunk, a stop waits out the grace. */
-export const SCRIPT_SESSION_TIMEOUT_MS = 120_000;
+/**
+ * One script session's deadline: a poll moves at most one chunk (32 MiB of incompressible output
+ * is ~43 MB of base64, ~70 s at the real agent's ~0.65 MB/s), a stop waits out the grace.
+ */
+export const SCRIPT_SESSION_TIMEOUT_MS = 300_000;
 /** The scripts' output is their own encoding already: no second compression on top. */
 const SCRIPT_TRANSFER = 'plain';
 /** The bounded view run() keeps is unused (the sink gets everything); keep it small. */

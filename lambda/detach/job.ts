@@ -26,8 +26,11 @@ import {
   jobDirectory,
 } from './scripts';
 
-/** Bytes one poll reads at most: a few seconds of the agent's ~0.65 MB/s even when incompressible. */
-export const DEFAULT_POLL_CHUNK_BYTES = 8 * 1024 * 1024;
+/**
+ * Bytes one poll reads at most. Fewer, larger polls drain a backlog faster (each session has a fixed
+ * cost); 32 MiB keeps an incompressible chunk near a minute at the real agent's pace.
+ */
+export const DEFAULT_POLL_CHUNK_BYTES = 32 * 1024 * 1024;
 /** Polls in a row that may fail to reach the job before the failure is reported. */
 export const MAX_FAILED_POLLS = 10;
 
@@ -201,12 +204,12 @@ export async function pollJob(
   if (current.stop === undefined && ports.now() >= current.deadlineMs) {
     current = await stopJob(current, 'timeout', ports);
   }
-  let report: ReturnType<typeof parsePollReport>;
+  let report: Awaited<ReturnType<typeof parsePollReport>>;
   try {
     const run = await ports.runScript(
       buildPollScript({ directory: current.directory, offset: current.offset, maxBytes: chunkBytes }),
     );
-    report = parsePollReport(run.output);
+    report = await parsePollReport(run.output);
   } catch (err) {
     return tolerate(current, err, ports);
   }

@@ -3,7 +3,8 @@
  * and, for a poll, the encoded chunk between DATA_BEGIN and DATA_END. Pure; every malformed report
  * is a DetachReportError, which the caller treats like a dropped session (try again later).
  */
-import { gunzipSync } from 'node:zlib';
+import { createDecompressor } from '../ssm/transfer/decompress';
+import type { Compressor } from '../ssm/transfer/modes';
 import { ChunkEncoding, DATA_BEGIN, DATA_END, REPORT_TAG } from './scripts';
 
 export class DetachReportError extends Error {
@@ -86,7 +87,7 @@ export type PollReport =
       readonly stopRequested: boolean;
     };
 
-export function parsePollReport(output: string): PollReport {
+export async function parsePollReport(output: string): Promise<PollReport> {
   const report = finalReport(output);
   if (report.error === 'no-encoder') return { kind: 'no-encoder' };
   if (report.error !== undefined) throw new DetachReportError(`poll error "${report.error}"`);
@@ -94,7 +95,7 @@ export function parsePollReport(output: string): PollReport {
   if (report.state !== 'present') throw new DetachReportError(`unexpected poll state "${report.state}"`);
   const count = wholeNumber(report, 'count');
   const encoding = report.enc as ChunkEncoding;
-  const chunk = count === 0 ? Buffer.alloc(0) : decodeChunk(dataBetweenMarkers(output), encoding);
+  const chunk = count === 0 ? Buffer.alloc(0) : await decodeChunk(dataBetweenMarkers(output), encoding);
   if (chunk.length !== count) {
     throw new DetachReportError(`the chunk decoded to ${chunk.length} bytes, ${count} were sent`);
   }
@@ -129,20 +130,15 @@ const BASE64_TEXT = /^[A-Za-z0-9+/=\s]*$/;
 const HEX_TEXT = /^[0-9a-fA-F\s]*$/;
 
 /** Text from the pty → the original bytes. Anything outside the encoding's alphabet is an error. */
-export function decodeChunk(text: string, encoding: ChunkEncoding): Buffer {
+export async function decodeChunk(text: string, encoding: ChunkEncoding): Promise<Buffer> {
   switch (encoding) {
+    case ChunkEncoding.ZstdBase64:
     case ChunkEncoding.GzipBase64:
     case ChunkEncoding.Base64: {
       if (!BASE64_TEXT.test(text)) throw new DetachReportError('the chunk is not base64 text');
       const bytes = Buffer.from(text.replace(/\s+/g, ''), 'base64');
       if (encoding === ChunkEncoding.Base64) return bytes;
-      try {
-        return gunzipSync(bytes);
-      } catch (err) {
-        throw new DetachReportError(
-          `the chunk does not gunzip: ${err instanceof Error ? err.message : String(err)}`,
-        );
-      }
+      return decompress(bytes, encoding === ChunkEncoding.ZstdBase64 ? 'zstd' : 'gzip');
     }
     case ChunkEncoding.Hex:
       if (!HEX_TEXT.test(text)) throw new DetachReportError('the chunk is not hex text');
@@ -150,6 +146,21 @@ export function decodeChunk(text: string, encoding: ChunkEncoding): Buffer {
     default:
       throw new DetachReportError(`unknown chunk encoding "${String(encoding)}"`);
   }
+}
+
+/** The same decompressors as the attached run's compressed transfer (zstd: zlib or fzstd). */
+async function decompress(bytes: Buffer, compressor: Compressor): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  const decompressor = createDecompressor(compressor, (part) => parts.push(Buffer.from(part)));
+  try {
+    decompressor.write(bytes);
+    await decompressor.end();
+  } catch (err) {
+    throw new DetachReportError(
+      `the chunk does not decompress (${compressor}): ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  return Buffer.concat(parts);
 }
 
 function wholeNumber(report: Report, key: string): number {

@@ -62,9 +62,9 @@ describe('detached-job scripts', () => {
     const expected = Buffer.from('in puta\r\n\u0000\xffern\n'.replace('ern', 'err'), 'latin1');
     expect(readFileSync(path.join(dir, 'out'))).toEqual(expected);
 
-    const first = parsePollReport(sh(buildPollScript({ directory: dir, offset: 0, maxBytes: 5 })));
+    const first = await parsePollReport(sh(buildPollScript({ directory: dir, offset: 0, maxBytes: 5 })));
     expect(first).toMatchObject({ kind: 'present', exitCode: 7, size: expected.length, alive: false });
-    const second = parsePollReport(sh(buildPollScript({ directory: dir, offset: 5, maxBytes: 1000 })));
+    const second = await parsePollReport(sh(buildPollScript({ directory: dir, offset: 5, maxBytes: 1000 })));
     expect(
       second.kind === 'present' &&
         Buffer.concat([first.kind === 'present' ? first.chunk : Buffer.alloc(0), second.chunk]),
@@ -79,7 +79,7 @@ describe('detached-job scripts', () => {
     });
     sh(buildCleanupScript(dir));
     expect(existsSync(dir)).toBe(false);
-    expect(parsePollReport(sh(buildPollScript({ directory: dir, offset: 0, maxBytes: 5 })))).toEqual({
+    expect(await parsePollReport(sh(buildPollScript({ directory: dir, offset: 0, maxBytes: 5 })))).toEqual({
       kind: 'gone',
     });
   });
@@ -89,7 +89,9 @@ describe('detached-job scripts', () => {
     const start = parseStartReport(sh(buildStartScript({ jobsDirectory: root, jobId: 'job2', command })));
     if (start.kind !== 'running') throw new Error('not started');
     const dir = jobDirectory(root, 'job2');
-    expect(parsePollReport(sh(buildPollScript({ directory: dir, offset: 0, maxBytes: 10 })))).toMatchObject({
+    expect(
+      await parsePollReport(sh(buildPollScript({ directory: dir, offset: 0, maxBytes: 10 }))),
+    ).toMatchObject({
       alive: true,
       groupAlive: true,
       exitCode: null,
@@ -101,7 +103,9 @@ describe('detached-job scripts', () => {
     });
     await until(() => !alive(start.pid), 'the job to die');
     expect(spawnSync('/bin/sh', ['-c', `kill -0 -${start.pgid}`]).status).not.toBe(0);
-    expect(parsePollReport(sh(buildPollScript({ directory: dir, offset: 0, maxBytes: 10 })))).toMatchObject({
+    expect(
+      await parsePollReport(sh(buildPollScript({ directory: dir, offset: 0, maxBytes: 10 }))),
+    ).toMatchObject({
       alive: false,
       groupAlive: false,
       stopRequested: true,
@@ -116,8 +120,32 @@ describe('detached-job scripts', () => {
     expect(report).toEqual({ kind: 'error', error: 'not-writable', directory: path.join(root, 'file') });
   });
 
-  it('falls back to hex with od, and reports no encoder when none exists', () => {
-    expect(decodeChunk(' 00 ff 0d\n0a', ChunkEncoding.Hex)).toEqual(Buffer.from([0, 0xff, 0x0d, 0x0a]));
+  it.each([
+    ['zstd+base64', ['zstd', 'base64', 'od']],
+    ['gzip+base64', ['gzip', 'base64', 'od']],
+    ['base64', ['base64', 'od']],
+    ['hex', ['od']],
+  ])('reads the bytes exactly with %s when that is the best the container has', async (encoding, tools) => {
+    const dir = jobDirectory(root, 'enc');
+    sh(buildStartScript({ jobsDirectory: root, jobId: 'enc', command: "printf 'a\\r\\n\\000\\377z'" }));
+    await until(() => existsSync(path.join(dir, 'exit')), 'the exit file');
+    const bin = path.join(root, 'bin');
+    const basics = ['sh', 'cat', 'wc', 'tail', 'head', 'kill', 'sleep', 'mkdir'];
+    sh(
+      `mkdir ${bin} && for t in ${[...basics, ...tools].join(' ')}; do ln -s "$(command -v $t)" ${bin}/$t; done`,
+    );
+
+    const output = sh(buildPollScript({ directory: dir, offset: 1, maxBytes: 100 }), '', { PATH: bin });
+
+    expect(output).toContain(`enc=${encoding} `);
+    expect(await parsePollReport(output)).toMatchObject({
+      chunk: Buffer.from('\r\n\u0000\xffz', 'latin1'),
+      exitCode: 0,
+    });
+  });
+
+  it('falls back to hex with od, and reports no encoder when none exists', async () => {
+    expect(await decodeChunk(' 00 ff 0d\n0a', ChunkEncoding.Hex)).toEqual(Buffer.from([0, 0xff, 0x0d, 0x0a]));
     const dir = jobDirectory(root, 'job3');
     sh(buildStartScript({ jobsDirectory: root, jobId: 'job3', command: 'printf x' }));
     const bin = path.join(root, 'bin');
@@ -125,7 +153,9 @@ describe('detached-job scripts', () => {
       `mkdir ${bin} && for t in cat wc tail head kill mkdir sleep rm; do ln -s "$(command -v $t)" ${bin}/$t; done`,
     );
     expect(
-      parsePollReport(sh(buildPollScript({ directory: dir, offset: 0, maxBytes: 10 }), '', { PATH: bin })),
+      await parsePollReport(
+        sh(buildPollScript({ directory: dir, offset: 0, maxBytes: 10 }), '', { PATH: bin }),
+      ),
     ).toEqual({ kind: 'no-encoder' });
   });
 });
