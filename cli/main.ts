@@ -15,6 +15,7 @@ import {
   createSfnClient,
   s3TextReader,
 } from './clients';
+import { DOCTOR_USAGE, doctorSubcommand } from './doctor';
 import { readStdinFile } from './event';
 import { CliError, RunExitCode, usageError } from './execution-exit-codes';
 import { ExitCode } from './exit-codes';
@@ -201,6 +202,8 @@ export async function main(argv: readonly string[], deps: MainDeps): Promise<num
         return await historySubcommand(rest, deps);
       case 'cancel':
         return await cancelSubcommand(rest, deps);
+      case 'doctor':
+        return await doctorSubcommand(rest, deps.io);
       case 'help':
       case '--help':
       case '-h':
@@ -211,7 +214,9 @@ export async function main(argv: readonly string[], deps: MainDeps): Promise<num
               ? HISTORY_USAGE
               : rest[0] === 'cancel'
                 ? CANCEL_USAGE
-                : MAIN_USAGE,
+                : rest[0] === 'doctor'
+                  ? DOCTOR_USAGE
+                  : MAIN_USAGE,
         );
         return ExitCode.Success;
       default:

@@ -44,7 +44,10 @@ Commands:
                                   print an execution's events as a timeline
   cancel [--region R] <execution-arn>
                                   stop a detached job (TERM, then KILL) and its execution
-  help [run|history|cancel]       show help
+  doctor --cluster C (--task T | --service S) [--probe] [--json]
+                                  say why ECS Exec would not work on a target, and how to fix it
+  help [run|history|cancel|doctor]
+                                  show help
 
 Run "ecs-exec run --help" for the options.
 `;

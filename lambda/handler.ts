@@ -4,8 +4,11 @@ import { type AwsClients, createAwsClients } from './aws/clients';
 import { type CallbackReport, runWithTaskToken } from './callback';
 import { ExecEnv, type ExecResult } from './contract';
 import { type DetachedStepOutput, isDetachedStepEvent, runDetachedStep } from './detach/steps';
+import { runDoctorAction } from './doctor/action';
+import { withDoctorHint } from './doctor/hint';
+import type { DoctorReport } from './doctor/report';
 import { ExecError, InvalidInput, SessionFailed } from './errors';
-import { defaultsFromEnv, type ExecRequest, parseExecEvent } from './event';
+import { defaultsFromEnv, type ExecRequest, isDoctorEvent, parseDoctorEvent, parseExecEvent } from './event';
 import { idempotentRunner } from './idempotency';
 import { LAMBDA_SAFETY_MARGIN_MS, runExec } from './service';
 import type { SessionLogger } from './ssm/types';
@@ -27,9 +30,10 @@ let clients: AwsClients | undefined;
 export async function handler(
   event: unknown,
   context: Context,
-): Promise<ExecResult | CallbackReport | DetachedStepOutput> {
+): Promise<ExecResult | CallbackReport | DoctorReport | DetachedStepOutput> {
   // Some local harnesses pass a partial context; the remaining time then defaults to Lambda's maximum.
   if (context !== undefined && context !== null) logger.addContext(context);
+  if (isDoctorEvent(event)) return doctor(event, context);
   if (isDetachedStepEvent(event)) return detachedStep(event, context);
   const taskToken = readTaskToken(event);
   try {
@@ -37,7 +41,7 @@ export async function handler(
     if (request.executionName) logger.appendKeys({ executionName: request.executionName });
     const work = (): Promise<ExecResult> =>
       execute(request, context).catch((err: unknown) => {
-        throw inVocabulary(err);
+        throw withDoctorHint(inVocabulary(err), request);
       });
     if (taskToken !== undefined)
       return await runWithTaskToken(awsClients().sfn, taskToken, work, sessionLogger);
@@ -101,6 +105,20 @@ async function execute(request: ExecRequest, context: Context): Promise<ExecResu
   ]);
   const store = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamodb });
   return (await idempotentRunner(store, run))(request, context);
+}
+
+/** `{"action": "doctor", …}`: the doctor's report as the result (lambda/doctor). */
+async function doctor(event: unknown, context: Context): Promise<DoctorReport> {
+  try {
+    const request = parseDoctorEvent(event, defaultsFromEnv());
+    return await runDoctorAction(request, {
+      clients: awsClients(),
+      logger: sessionLogger,
+      remainingMs: () => remainingMs(context),
+    });
+  } catch (err) {
+    throw conciseError(inVocabulary(err));
+  }
 }
 
 const LAMBDA_MAX_RUNTIME_MS = 900_000;
