@@ -27,6 +27,7 @@ import { type AgentSessionSpec, DEFAULT_AGENT_VERSION, type ResolvedTiming } fro
 import { OutgoingBuffer, type OutgoingMessage } from './outgoing-buffer';
 import { runOutputPump } from './output-pump';
 import { type OutputSource, startCommand, startScript } from './pty-runner';
+import { pathWithout } from './restricted-path';
 import { sleep } from './timers';
 import { Utf8HoldBack } from './utf8-holdback';
 
@@ -236,7 +237,7 @@ export class AgentSession {
       this.attachSource(startScript(this.spec.script, this.spec.rawScript === true));
       return undefined;
     }
-    const started = startCommand(this.spec.command ?? '', { env: this.spec.env, cwd: this.spec.cwd });
+    const started = startCommand(this.spec.command ?? '', { env: this.commandEnv(), cwd: this.spec.cwd });
     this.observation.argv = started.argv;
     if ('error' in started) {
       this.observation.markStarted();
@@ -244,6 +245,13 @@ export class AgentSession {
     }
     this.attachSource(started.source);
     return undefined;
+  }
+
+  /** The spec's environment, with a PATH that lacks `missingTools` when the spec names some. */
+  private commandEnv(): Readonly<Record<string, string>> | undefined {
+    const missing = this.spec.missingTools;
+    if (missing === undefined || missing.length === 0) return this.spec.env;
+    return { ...this.spec.env, PATH: pathWithout(this.spec.env?.PATH ?? process.env.PATH ?? '', missing) };
   }
 
   private attachSource(source: OutputSource): void {
@@ -349,6 +357,7 @@ export class AgentSession {
       payloadLength: message.payloadLength,
       retransmission,
       fate,
+      atMs: performance.now(),
     });
   }
 

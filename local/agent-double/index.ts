@@ -31,5 +31,7 @@ export {
   type AgentTimingOptions,
   DEFAULT_AGENT_VERSION,
   DEFAULT_TIMING,
+  REAL_AGENT_PACING,
   type ScriptStep,
+  UNPACED,
 } from './options';
