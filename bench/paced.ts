@@ -22,3 +22,28 @@ export async function benchPacedCpu(server: AgentServer, bytes: number): Promise
   const cpuSecondsPerMib = figures.clientCpuSeconds / (bytes / MIB);
   return { ...figures, cpuSecondsPerMib, ratioToPlugin: cpuSecondsPerMib / PLUGIN_CPU_SECONDS_PER_MIB };
 }
+
+/** Prints the figures with `line(name, value, target)`; `quick` runs a small size only. */
+export async function reportPacedCpu(
+  server: AgentServer,
+  quick: boolean,
+  line: (name: string, value: string, target: string) => void,
+): Promise<void> {
+  const label = quick ? '256 KiB (quick)' : '10 MiB';
+  const paced = await benchPacedCpu(server, quick ? 256 * 1024 : 10 * MIB);
+  line(
+    `real agent pace: ${label}, wall time (${paced.megabytesPerSecond.toFixed(2)} MB/s)`,
+    `${paced.seconds.toFixed(1)} s`,
+    '(info)',
+  );
+  line(
+    `real agent pace: ${label}, client CPU (${paced.clientSystemCpuSeconds.toFixed(2)} s in the kernel)`,
+    `${paced.clientCpuSeconds.toFixed(2)} s`,
+    '(info)',
+  );
+  line(
+    'real agent pace: client CPU per MiB / the plugin’s (1.90 s per 10 MiB)',
+    `${paced.ratioToPlugin.toFixed(2)}x`,
+    '<= 1.0',
+  );
+}

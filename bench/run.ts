@@ -1,73 +1,24 @@
 /** `npm run bench`: prints the performance figures; targets are in the README, not in tests. */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { benchBundle } from './bundle';
+import { SHIPPED_PACKAGING } from '../lib/bundling';
+import { benchPackaging } from './bundle';
 import { benchCodec } from './codec';
 import { AgentServer, benchEndToEnd } from './e2e';
-import { benchPacedCpu } from './paced';
-import { benchTransfer, type TransferCase, type TransferReport } from './transfer';
+import { reportPacedCpu } from './paced';
+import { reportTransfer } from './transfer';
 
 const MIB = 1024 * 1024;
-const BENCH_DIR = join(__dirname, '..', '.bench');
 /** BENCH_QUICK=1 runs every benchmark on small sizes (the README test uses it to exercise `npm run bench`). */
 const QUICK = process.env.BENCH_QUICK === '1';
 const E2E_BYTES = QUICK ? MIB : 10 * MIB;
 const E2E_LABEL = QUICK ? '1 MiB (quick)' : '10 MiB';
 const MEMORY_BYTES = QUICK ? 5_000_000 : 200_000_000;
 const MEMORY_LABEL = QUICK ? '5 MB (quick)' : '200 MB';
-const PACED_BYTES = QUICK ? 256 * 1024 : 10 * MIB;
-const PACED_LABEL = QUICK ? '256 KiB (quick)' : '10 MiB';
-/** `seq 1 1500000` is the 10.9 MB the real-agent measurements used (real-agent-findings.md). */
-const SEQ_COUNT = QUICK ? '2000' : '1500000';
-const RANDOM_BYTES = QUICK ? '20000' : '5000000';
-const TRANSFER_CASES: readonly (TransferCase & { readonly targets: Readonly<Record<string, string>> })[] = [
-  {
-    name: `seq 1 ${SEQ_COUNT}`,
-    command: `seq 1 ${SEQ_COUNT}`,
-    local: ['seq', '1', SEQ_COUNT],
-    paths: ['plain', 'zstd', 'xz', 'gzip', 'auto'],
-    targets: { zstd: '<= 0.15 (zstd or xz)', xz: '<= 0.15 (zstd or xz)', gzip: '<= 0.45' },
-  },
-  {
-    // A file, not a pipe from /dev/urandom: every path must carry the same bytes.
-    name: `${RANDOM_BYTES} random bytes`,
-    command: `cat ${randomFile(Number(RANDOM_BYTES))}`,
-    local: ['cat', randomFile(Number(RANDOM_BYTES))],
-    paths: ['plain', 'auto'],
-    targets: { auto: '<= 1.05' },
-  },
-];
+/** Fresh processes per packaging; the median is reported. */
+const COLD_START_ROUNDS = 15;
+/** The shipped Lambda packaging must start at least this much faster than the SDK-external single file. */
+const COLD_START_TARGET_RATIO = 0.6;
 
-/** A file of random bytes under .bench, made once per size. */
-function randomFile(bytes: number): string {
-  const file = join(BENCH_DIR, `random-${bytes}.bin`);
-  if (!existsSync(file)) {
-    mkdirSync(BENCH_DIR, { recursive: true });
-    writeFileSync(file, randomBytes(bytes));
-  }
-  return file;
-}
-
-function printTransfer(testCase: (typeof TRANSFER_CASES)[number], report: TransferReport): void {
-  const what = `transfer: ${testCase.name} (${(report.bytes / 1e6).toFixed(report.bytes < 1e6 ? 3 : 1)} MB)`;
-  for (const figures of report.figures) {
-    const ran = figures.ran === undefined || figures.ran === figures.path ? '' : ` -> ${figures.ran}`;
-    const exact = figures.exact === undefined ? '' : figures.exact ? ', exact' : ', NOT EXACT';
-    line(
-      `${what}, ${figures.path}${ran}: time (client CPU ${figures.clientCpuSeconds.toFixed(2)} s${exact})`,
-      `${figures.seconds.toFixed(2)} s`,
-      '(info)',
-    );
-    if (figures.ratioToPlain !== undefined)
-      line(
-        `${what}, ${figures.path}: time / plain`,
-        `${figures.ratioToPlain.toFixed(2)}x`,
-        testCase.targets[figures.path] ?? '(info)',
-      );
-  }
-  if (report.note !== undefined) console.log(`${what}: ${report.note}`);
-}
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(0)} KiB`;
 
 function line(name: string, value: string, target: string): void {
   console.log(`${name.padEnd(58)} ${value.padStart(14)}   target ${target}`);
@@ -84,15 +35,17 @@ async function main(): Promise<void> {
     );
   }
   if (!only || only === 'bundle') {
-    for (const bundleAwsSdk of [false, true]) {
-      const bundle = await benchBundle(bundleAwsSdk);
-      const what = `handler bundle, AWS SDK ${bundle.sdk}`;
+    const figures = await benchPackaging(QUICK ? 1 : COLD_START_ROUNDS);
+    const today = figures.find((f) => f.packaging === 'sdk-external');
+    for (const f of figures) {
+      const what = `handler bundle, ${f.packaging}${f.packaging === SHIPPED_PACKAGING ? ' (shipped)' : ''}`;
+      line(`${what}: size (at start)`, `${kib(f.totalBytes)} (${kib(f.startupBytes)})`, '(info)');
+      const ratio = today ? f.coldStartMs / today.coldStartMs : 1;
       line(
-        `${what}: size`,
-        `${(bundle.bytes / 1024).toFixed(1)} KiB`,
-        bundleAwsSdk ? '(info)' : '<= 150 KiB',
+        `${what}: cold start to ExecuteCommand`,
+        `${f.coldStartMs.toFixed(0)} ms ${ratio.toFixed(2)}x`,
+        f.packaging === SHIPPED_PACKAGING ? `<= ${COLD_START_TARGET_RATIO}x sdk-external` : '(info)',
       );
-      line(`${what}: cold import`, `${bundle.coldImportMs.toFixed(0)} ms`, '<= 150 ms');
     }
   }
   if (!only || only === 'e2e' || only === 'memory') {
@@ -134,31 +87,11 @@ async function main(): Promise<void> {
     }
   }
   if (!only || only === 'paced' || only === 'transfer') {
-    // Against the double with the real agent's pacing: 1 s before the first read, 1 KiB per frame, >= 1 ms apart.
+    // The double with the real agent's pacing: 1 s before the first read, 1 KiB frames >= 1 ms apart.
     const server = await AgentServer.start();
     try {
-      if (!only || only === 'paced') {
-        const paced = await benchPacedCpu(server, PACED_BYTES);
-        line(
-          `real agent pace: ${PACED_LABEL}, wall time (${paced.megabytesPerSecond.toFixed(2)} MB/s)`,
-          `${paced.seconds.toFixed(1)} s`,
-          '(info)',
-        );
-        line(
-          `real agent pace: ${PACED_LABEL}, client CPU (${paced.clientSystemCpuSeconds.toFixed(2)} s in the kernel)`,
-          `${paced.clientCpuSeconds.toFixed(2)} s`,
-          '(info)',
-        );
-        line(
-          'real agent pace: client CPU per MiB / the plugin’s (1.90 s per 10 MiB)',
-          `${paced.ratioToPlugin.toFixed(2)}x`,
-          '<= 1.0',
-        );
-      }
-      if (!only || only === 'transfer') {
-        for (const testCase of TRANSFER_CASES)
-          printTransfer(testCase, await benchTransfer(server, testCase, QUICK));
-      }
+      if (!only || only === 'paced') await reportPacedCpu(server, QUICK, line);
+      if (!only || only === 'transfer') await reportTransfer(server, QUICK, line);
     } finally {
       await server.stop();
     }

@@ -8,7 +8,9 @@
  */
 
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type RunCommandOptions, type RunResult, run } from '../lambda/ssm/run';
 import type { AgentServer } from './e2e';
 
@@ -118,4 +120,81 @@ export async function benchTransfer(
     for (const path of others) figures.push(await runPath(server, testCase, path, expectedSha256));
   }
   return { bytes: bytes.length, figures: [plain, ...figures].map(withRatio) };
+}
+
+/** Inside the project, next to the other benchmarks' output (.gitignored). */
+const BENCH_DIR = join(__dirname, '..', '.bench');
+
+/** A file of random bytes under .bench, made once per size. */
+function randomFile(bytes: number): string {
+  const file = join(BENCH_DIR, `random-${bytes}.bin`);
+  if (!existsSync(file)) {
+    mkdirSync(BENCH_DIR, { recursive: true });
+    writeFileSync(file, randomBytes(bytes));
+  }
+  return file;
+}
+
+type ReportedCase = TransferCase & { readonly targets: Readonly<Partial<Record<TransferPath, string>>> };
+
+/** The issue's cases: 10 MB of `seq` output over every path, 5 MB of random bytes plain and auto. */
+function transferCases(quick: boolean): readonly ReportedCase[] {
+  // `seq 1 1500000` is the 10.9 MB the real-agent measurements used (real-agent-findings.md).
+  const count = quick ? '2000' : '1500000';
+  const random = randomFile(quick ? 20_000 : 5_000_000);
+  const zstdOrXz = '<= 0.15 (zstd or xz)';
+  return [
+    {
+      name: `seq 1 ${count}`,
+      command: `seq 1 ${count}`,
+      local: ['seq', '1', count],
+      paths: ['plain', 'zstd', 'xz', 'gzip', 'auto'],
+      targets: { zstd: zstdOrXz, xz: zstdOrXz, gzip: '<= 0.45' },
+    },
+    {
+      // A file, not a pipe from /dev/urandom: every path must carry the same bytes.
+      name: 'random bytes',
+      command: `cat ${random}`,
+      local: ['cat', random],
+      paths: ['plain', 'auto'],
+      targets: { auto: '<= 1.05' },
+    },
+  ];
+}
+
+function printReport(
+  testCase: ReportedCase,
+  report: TransferReport,
+  line: (name: string, value: string, target: string) => void,
+): void {
+  const what = `transfer: ${testCase.name} (${(report.bytes / 1e6).toFixed(report.bytes < 1e6 ? 3 : 1)} MB)`;
+  for (const figures of report.figures) {
+    const ran = figures.ran === undefined || figures.ran === figures.path ? '' : ` -> ${figures.ran}`;
+    const exact = figures.exact === undefined ? '' : figures.exact ? ', exact' : ', NOT EXACT';
+    line(
+      `${what}, ${figures.path}${ran}: time (client CPU ${figures.clientCpuSeconds.toFixed(2)} s${exact})`,
+      `${figures.seconds.toFixed(2)} s`,
+      '(info)',
+    );
+    if (figures.ratioToPlain !== undefined)
+      line(
+        `${what}, ${figures.path}: time / plain`,
+        `${figures.ratioToPlain.toFixed(2)}x`,
+        testCase.targets[figures.path] ?? '(info)',
+      );
+  }
+  if (report.note !== undefined) console.log(`${what}: ${report.note}`);
+}
+
+/**
+ * Runs and prints every case with `line(name, value, target)`. `quick` uses small sizes and runs
+ * the paths side by side, to exercise them in about one session's time.
+ */
+export async function reportTransfer(
+  server: AgentServer,
+  quick: boolean,
+  line: (name: string, value: string, target: string) => void,
+): Promise<void> {
+  for (const testCase of transferCases(quick))
+    printReport(testCase, await benchTransfer(server, testCase, quick), line);
 }

@@ -39,11 +39,6 @@ export interface EcsExecRunnerProps {
   /** @default 512 */
   readonly memorySize?: number;
   /**
-   * Bundle the AWS SDK clients instead of using the ones in the Lambda runtime.
-   * @default false
-   */
-  readonly bundleAwsSdk?: boolean;
-  /**
    * Key prefix in the output bucket for full outputs, fan-out task lists and fan-out results;
    * the functions may write only under it. Ends with "/".
    * @default 'exec-output/'

@@ -1,10 +1,8 @@
-import * as path from 'node:path';
 import { Duration, Names, RemovalPolicy, Stack, TimeZone } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -13,8 +11,8 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ExecEnv } from '../lambda/contract';
-import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from '../lambda/fan-out/list-service-tasks';
-import { HANDLER_ENTRY, RUNNER_RUNTIME, runnerBundlingOptions } from './bundling';
+import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from '../lambda/fan-out/fan-out-contract';
+import { RUNNER_HANDLER, RUNNER_RUNTIME, type RunnerLambdaName, runnerLambdaCode } from './bundling';
 import {
   DEFAULT_OUTPUT_PREFIX,
   type EcsExecRunnerProps,
@@ -40,9 +38,9 @@ const SERVICE_NAME = 'ecs-exec-runner';
  */
 export class EcsExecRunner extends Construct {
   /** The exec Lambda; grant it `SendTaskSuccess`/`SendTaskFailure` on state machines that use `taskToken`. */
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   /** Lists a service's RUNNING tasks for the fan-out. */
-  readonly listTasksFunction: nodejs.NodejsFunction;
+  readonly listTasksFunction: lambda.Function;
   /** Input: an exec event. Output: the handler's result. */
   readonly runCommandStateMachine: sfn.StateMachine;
   /** Input: an exec event with `service` (and optionally `maxConcurrency`). Output: a summary. */
@@ -107,7 +105,7 @@ export class EcsExecRunner extends Construct {
     };
 
     this.function = this.createFunction('Function', {
-      entry: HANDLER_ENTRY,
+      code: 'exec',
       description:
         'Runs a command in a running ECS task through ECS Exec and returns its output and exit code',
       timeout,
@@ -120,13 +118,12 @@ export class EcsExecRunner extends Construct {
         outputPrefix: this.outputPrefix,
         idempotencyTable: this.idempotencyTable,
       }),
-      bundleAwsSdk: props.bundleAwsSdk ?? false,
       retention,
       removalPolicy,
     });
 
     this.listTasksFunction = this.createFunction('ListTasksFunction', {
-      entry: path.join(__dirname, '..', 'lambda', 'fan-out', 'list-service-tasks.ts'),
+      code: 'list-service-tasks',
       description: "Lists a service's RUNNING tasks into S3 for the ECS Exec fan-out",
       timeout: Duration.minutes(2),
       memorySize: 256,
@@ -142,7 +139,6 @@ export class EcsExecRunner extends Construct {
           resources: [this.outputBucket.arnForObjects(`${this.outputPrefix}${FAN_OUT_TASKS_FOLDER}*`)],
         }),
       ],
-      bundleAwsSdk: props.bundleAwsSdk ?? false,
       retention,
       removalPolicy,
     });
@@ -196,17 +192,16 @@ export class EcsExecRunner extends Construct {
   private createFunction(
     id: string,
     options: {
-      readonly entry: string;
+      readonly code: RunnerLambdaName;
       readonly description: string;
       readonly timeout: Duration;
       readonly memorySize: number;
       readonly environment: Record<string, string>;
       readonly statements: readonly iam.PolicyStatement[];
-      readonly bundleAwsSdk: boolean;
       readonly retention: logs.RetentionDays;
       readonly removalPolicy: RemovalPolicy;
     },
-  ): nodejs.NodejsFunction {
+  ): lambda.Function {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: options.retention,
       removalPolicy: options.removalPolicy,
@@ -218,11 +213,9 @@ export class EcsExecRunner extends Construct {
     });
     logGroup.grantWrite(role);
     for (const statement of options.statements) role.addToPrincipalPolicy(statement);
-    return new nodejs.NodejsFunction(this, id, {
-      entry: options.entry,
-      handler: 'handler',
-      projectRoot: path.join(__dirname, '..'),
-      depsLockFilePath: path.join(__dirname, '..', 'package-lock.json'),
+    return new lambda.Function(this, id, {
+      code: runnerLambdaCode(options.code),
+      handler: RUNNER_HANDLER,
       runtime: RUNNER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       description: options.description,
@@ -233,9 +226,7 @@ export class EcsExecRunner extends Construct {
       environment: {
         ...options.environment,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-        NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: runnerBundlingOptions({ bundleAwsSdk: options.bundleAwsSdk }),
     });
   }
 

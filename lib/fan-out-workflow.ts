@@ -6,7 +6,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
-import { FAN_OUT_RESULTS_FOLDER, FAN_OUT_TASKS_FOLDER } from '../lambda/fan-out/list-service-tasks';
+import {
+  FAN_OUT_RESULTS_FOLDER,
+  FAN_OUT_TASKS_FOLDER,
+  FanOutErrorName,
+} from '../lambda/fan-out/fan-out-contract';
 import { type ExecInvokeOptions, execInvokeTask, LAMBDA_SERVICE_ERRORS } from './run-command-workflow';
 
 /** State names of the "run on every task of a service" state machine. */
@@ -27,8 +31,7 @@ export const FanOutStates = {
   FanOutFailed: 'FanOutFailed',
 } as const;
 
-/** Error the fan-out execution fails with when at least one task failed (the others still ran). */
-export const FanOutErrorName = { TasksFailed: 'TasksFailed' } as const;
+export { FanOutErrorName } from '../lambda/fan-out/fan-out-contract';
 
 /** The failure summary names at most this many failed tasks (the S3 results hold all of them). */
 export const FAILED_TASKS_REPORTED = 20;

@@ -1,7 +1,6 @@
 /** What a user drops into their own stack. */
 
 export type { FanOutInput } from '../lambda/fan-out/fan-out-input';
-export { esbuildBuildOptions, HANDLER_ENTRY, runnerBundlingOptions } from './bundling';
 export { ExecDemoCluster, type ExecDemoClusterProps } from './demo/exec-demo-cluster';
 export { EcsExecRunner, type EcsExecRunnerProps } from './ecs-exec-runner';
 export { FanOutErrorName, FanOutStates } from './fan-out-workflow';

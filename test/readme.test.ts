@@ -44,6 +44,8 @@ describe('README commands', () => {
       /^npm ci$/,
       /^npm test$/,
       /^npm run (lint|bench)$/,
+      /^npm run build$/,
+      /^npm install ecs-exec-runner /,
       /^npm start /,
       /^npx cdk (synth|deploy)/,
       /^npx ecs-exec /,
@@ -68,6 +70,19 @@ describe('README commands', () => {
     expect(scripts.test).toBe('tsc && biome check . && jest');
     expect(scripts.lint).toBe('biome check .');
     expect(scripts.bench).toMatch(/bench\/run\.ts/);
+  });
+
+  it('installs the package with its peers, and builds what test/package/install.test.ts packs and installs', () => {
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      name: string;
+      scripts: Record<string, string>;
+      peerDependencies: Record<string, string>;
+    };
+    expect(commands.filter((command) => command.startsWith('npm install '))).toEqual([
+      `npm install ${[pkg.name, ...Object.keys(pkg.peerDependencies)].join(' ')}`,
+    ]);
+    expect(commands).toContain('npm run build');
+    expect(pkg.scripts.prepack).toBe('npm run build');
   });
 
   it(

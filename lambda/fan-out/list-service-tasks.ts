@@ -8,18 +8,11 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ExecEnv } from '../contract';
 import { InvalidInput, TargetNotFound } from '../errors';
 import { defaultsFromEnv } from '../event';
+import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from './fan-out-contract';
 import { FAN_OUT_MAX_CONCURRENCY_LIMIT, parseFanOutInput, taskEvent } from './fan-out-input';
 
-/** Environment of the listing function, besides the exec Lambda's defaults ({@link ExecEnv}). */
-export const FanOutEnv = {
-  /** Tasks run at once when the input gives no `maxConcurrency`. */
-  DefaultMaxConcurrency: 'FAN_OUT_MAX_CONCURRENCY',
-} as const;
+export { FAN_OUT_RESULTS_FOLDER, FAN_OUT_TASKS_FOLDER, FanOutEnv } from './fan-out-contract';
 
-/** Where task lists go, under the output prefix (the state machine may read only this prefix). */
-export const FAN_OUT_TASKS_FOLDER = 'fan-out/tasks/';
-/** Where the Distributed Map writes every task's result, under the output prefix. */
-export const FAN_OUT_RESULTS_FOLDER = 'fan-out/results';
 /** ECS caps a service at 5,000 tasks: 50 pages of 100. */
 const MAX_PAGES = 100;
 

@@ -84,7 +84,6 @@ describe('exec Lambda', () => {
           [ExecEnv.OutputPrefix]: 'exec-output/',
           [ExecEnv.IdempotencyTable]: { Ref: Match.stringLikeRegexp('^RunnerIdempotencyTable') },
           POWERTOOLS_SERVICE_NAME: 'ecs-exec-runner',
-          NODE_OPTIONS: '--enable-source-maps',
         },
       },
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^RunnerFunctionLogs') } },
