@@ -3,6 +3,7 @@ import { SHIPPED_PACKAGING } from '../lib/bundling';
 import { benchPackaging } from './bundle';
 import { benchCodec } from './codec';
 import { AgentServer, benchEndToEnd } from './e2e';
+import { benchFanOut } from './fan-out';
 import { reportPacedCpu } from './paced';
 import { reportTransfer } from './transfer';
 
@@ -13,6 +14,14 @@ const E2E_BYTES = QUICK ? MIB : 10 * MIB;
 const E2E_LABEL = QUICK ? '1 MiB (quick)' : '10 MiB';
 const MEMORY_BYTES = QUICK ? 5_000_000 : 200_000_000;
 const MEMORY_LABEL = QUICK ? '5 MB (quick)' : '200 MB';
+/** Fleet sizes and concurrencies of the fan-out bench (the suite's own case is 300 tasks, 10 at a time). */
+const FAN_OUT_CASES = QUICK
+  ? [{ tasks: 30, maxConcurrency: 10 }]
+  : [
+      { tasks: 300, maxConcurrency: 10 },
+      { tasks: 1000, maxConcurrency: 10 },
+      { tasks: 1000, maxConcurrency: 50 },
+    ];
 /** Fresh processes per packaging; the median is reported. */
 const COLD_START_ROUNDS = 15;
 /** The shipped Lambda packaging must start at least this much faster than the SDK-external single file. */
@@ -94,6 +103,15 @@ async function main(): Promise<void> {
       if (!only || only === 'transfer') await reportTransfer(server, QUICK, line);
     } finally {
       await server.stop();
+    }
+  }
+  if (!only || only === 'fan-out') {
+    for (const figure of await benchFanOut(FAN_OUT_CASES)) {
+      const what = `fan-out: ${figure.tasks} scripted tasks, ${figure.maxConcurrency} at a time`;
+      line(`${what}, wall`, `${figure.seconds.toFixed(1)} s`, '(info)');
+      line(`${what}, tasks/s`, figure.tasksPerSecond.toFixed(1), '(info)');
+      line(`${what}, peak sessions`, String(figure.peakSessions), `= ${figure.maxConcurrency}`);
+      line(`${what}, succeeded`, String(figure.succeeded), `= ${figure.tasks}`);
     }
   }
 }

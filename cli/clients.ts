@@ -11,8 +11,8 @@
  * - 3 attempts (standard mode: throttling, 5xx and timeouts, with jittered back-off): a blip does not
  *   fail a run, and the worst case per call stays around 40 s.
  *
- * Retrying is safe for every call the CLI makes: DescribeExecution, GetExecutionHistory and
- * DescribeStacks only read, and StartExecution always carries an execution name, which makes a
+ * Retrying is safe for every call the CLI makes: DescribeExecution, GetExecutionHistory,
+ * DescribeStacks and GetObject only read, and StartExecution always carries an execution name, which makes a
  * retried start of a standard workflow return the execution the first attempt created instead of
  * starting the command a second time (see run.ts).
  *
@@ -20,6 +20,7 @@
  * AWS_PROFILE, AWS_ENDPOINT_URL…), `--region` overriding the region.
  */
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
@@ -49,4 +50,21 @@ export function createSfnClient(options: ClientOptions = {}): SFNClient {
 
 export function createCloudFormationClient(options: ClientOptions = {}): CloudFormationClient {
   return new CloudFormationClient(common(options));
+}
+
+/** Loaded on first use: only `--fan-out` reads S3, and the module costs start-up time. */
+const s3Module = (): typeof import('@aws-sdk/client-s3') =>
+  require('@aws-sdk/client-s3') as typeof import('@aws-sdk/client-s3');
+
+/** `--fan-out` reads the per-task results the fan-out's Distributed Map wrote to S3. */
+export function createS3Client(options: ClientOptions = {}): S3Client {
+  return new (s3Module().S3Client)(common(options));
+}
+
+/** Reads S3 objects as UTF-8 text with `client`. */
+export function s3TextReader(client: S3Client): (bucket: string, key: string) => Promise<string> {
+  return async (bucket, key) => {
+    const object = await client.send(new (s3Module().GetObjectCommand)({ Bucket: bucket, Key: key }));
+    return (await object.Body?.transformToString('utf8')) ?? '';
+  };
 }

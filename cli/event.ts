@@ -55,6 +55,23 @@ export function buildExecEvent(options: EventOptions): ExecEvent {
   };
 }
 
+/** `--fan-out`: the event aimed at every task of a service, plus `--max-concurrency`. */
+export function buildFanOutInput(
+  options: EventOptions & { readonly maxConcurrency?: string },
+): ExecEvent & { readonly maxConcurrency?: number } {
+  if (options.task !== undefined) {
+    throw usageError('--fan-out runs the command on every task of --service; --task cannot be used with it');
+  }
+  const { maxConcurrency } = options;
+  if (maxConcurrency !== undefined && !/^\d+$/.test(maxConcurrency.trim())) {
+    throw usageError(`--max-concurrency must be a whole number, got "${maxConcurrency}"`);
+  }
+  return {
+    ...buildExecEvent(options),
+    ...(maxConcurrency !== undefined ? { maxConcurrency: Number(maxConcurrency) } : {}),
+  };
+}
+
 /** Reads `--stdin-file`: a path, or `-` for this process's stdin. */
 export async function readStdinFile(
   file: string,

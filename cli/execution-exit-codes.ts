@@ -15,6 +15,8 @@ export const RunExitCode = {
   ExecutionAborted: 81,
   /** `--poll-max-seconds` passed and the execution still runs; it goes on. */
   StillRunning: 82,
+  /** `--fan-out`: at least one task failed (the others ran; each block shows its own code). */
+  TasksFailed: 83,
   /** Ctrl-C (128 + SIGINT). */
   Interrupted: 130,
   /** SIGTERM (128 + SIGTERM). */

@@ -4,9 +4,16 @@
  */
 import { parseArgs } from 'node:util';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { parsedArgs } from './args';
-import { type ClientOptions, createCloudFormationClient, createSfnClient } from './clients';
+import {
+  type ClientOptions,
+  createCloudFormationClient,
+  createS3Client,
+  createSfnClient,
+  s3TextReader,
+} from './clients';
 import { readStdinFile } from './event';
 import { CliError, RunExitCode, usageError } from './execution-exit-codes';
 import { ExitCode } from './exit-codes';
@@ -23,6 +30,7 @@ export interface MainDeps {
   /** Client factories (tests pass their own); the defaults have the CLI's timeouts and retries. */
   readonly sfn?: (options: ClientOptions) => SFNClient;
   readonly cloudFormation?: (options: ClientOptions) => CloudFormationClient;
+  readonly s3?: (options: ClientOptions) => S3Client;
   /** For tests: the waits between DescribeExecution calls. */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -46,6 +54,8 @@ const RUN_OPTIONS = {
   'poll-max-seconds': { type: 'string' },
   json: { type: 'boolean' },
   history: { type: 'boolean' },
+  'fan-out': { type: 'boolean' },
+  'max-concurrency': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -94,16 +104,23 @@ async function runSubcommand(args: readonly string[], deps: MainDeps): Promise<n
     history: values.history === true,
     json: values.json === true,
     ...(pollMaxSeconds !== undefined ? { pollMaxSeconds } : {}),
+    ...(values['fan-out'] ? { fanOut: true } : {}),
+    ...(values['max-concurrency'] !== undefined ? { maxConcurrency: values['max-concurrency'] } : {}),
   };
   const clientOptions: ClientOptions = values.region !== undefined ? { region: values.region } : {};
   const sfn = (deps.sfn ?? createSfnClient)(clientOptions);
   let cloudFormation: CloudFormationClient | undefined;
+  let s3: S3Client | undefined;
   try {
     return await runCommand(options, {
       sfn,
       cloudFormation: () => {
         cloudFormation ??= (deps.cloudFormation ?? createCloudFormationClient)(clientOptions);
         return cloudFormation;
+      },
+      readObject: () => {
+        s3 ??= (deps.s3 ?? createS3Client)(clientOptions);
+        return s3TextReader(s3);
       },
       io: deps.io,
       ...(deps.signal !== undefined ? { signal: deps.signal } : {}),
@@ -112,6 +129,7 @@ async function runSubcommand(args: readonly string[], deps: MainDeps): Promise<n
   } finally {
     sfn.destroy();
     cloudFormation?.destroy();
+    s3?.destroy();
   }
 }
 

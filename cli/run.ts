@@ -11,14 +11,15 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { ExecEvent, ExecResult } from '../lambda/contract';
-import { buildExecEvent, type EventOptions } from './event';
+import { buildExecEvent, buildFanOutInput, type EventOptions } from './event';
 import { CliError, RunExitCode, usageError } from './execution-exit-codes';
 import { ExitCode } from './exit-codes';
 import { describeFailure, formatFailure } from './failure';
+import { isTasksFailed, type ObjectReader, parseFanOutSummary, printFanOutResults } from './fan-out';
 import { fetchHistory, formatTimeline } from './history';
 import { Spinner } from './spinner';
 import { stateMachineArnFromStack } from './stack';
-import { DEFAULT_STACK_NAME } from './stack-names';
+import { DEFAULT_STACK_NAME, FAN_OUT_OUTPUT_KEY, RUN_COMMAND_OUTPUT_KEY } from './stack-names';
 
 /**
  * DescribeExecution back-off: the first look after 0.5 s, then 1.5 times longer each time, up to
@@ -58,6 +59,10 @@ export interface RunOptions extends EventOptions {
   readonly json: boolean;
   /** Stop waiting after this many seconds (the execution goes on). @default no limit */
   readonly pollMaxSeconds?: number;
+  /** Run on every task of the service through the fan-out state machine; print a block per task. */
+  readonly fanOut?: boolean;
+  /** `--fan-out` only: tasks run at once (as typed). @default the state machine's default */
+  readonly maxConcurrency?: string;
 }
 
 export interface RunDeps {
@@ -70,6 +75,8 @@ export interface RunDeps {
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly now?: () => number;
   readonly executionName?: () => string;
+  /** `--fan-out` reads the per-task results from S3 with this (created on first use). */
+  readonly readObject?: () => ObjectReader;
 }
 
 type Execution = DescribeExecutionCommandOutput;
@@ -111,7 +118,10 @@ export function executionArnOf(stateMachineArn: string, name: string): string {
 /** Runs `ecs-exec run`; returns the process exit code. */
 export async function runCommand(options: RunOptions, deps: RunDeps): Promise<number> {
   const { io } = deps;
-  const event = buildExecEvent(options);
+  if (options.maxConcurrency !== undefined && !options.fanOut) {
+    throw usageError('--max-concurrency needs --fan-out');
+  }
+  const event = options.fanOut ? buildFanOutInput(options) : buildExecEvent(options);
   if (!options.wait && options.history) {
     throw usageError('--history needs the execution to end; with --no-wait use `ecs-exec history ARN` later');
   }
@@ -123,7 +133,11 @@ export async function runCommand(options: RunOptions, deps: RunDeps): Promise<nu
   }
   const stateMachineArn =
     options.stateMachine ??
-    (await stateMachineArnFromStack(deps.cloudFormation(), options.stack ?? DEFAULT_STACK_NAME));
+    (await stateMachineArnFromStack(
+      deps.cloudFormation(),
+      options.stack ?? DEFAULT_STACK_NAME,
+      options.fanOut ? FAN_OUT_OUTPUT_KEY : RUN_COMMAND_OUTPUT_KEY,
+    ));
 
   const executionArn = await start(stateMachineArn, event, options.name, deps);
   if (!options.wait) {
@@ -139,7 +153,7 @@ export async function runCommand(options: RunOptions, deps: RunDeps): Promise<nu
     );
     return reason === 'SIGTERM' ? RunExitCode.Terminated : RunExitCode.Interrupted;
   }
-  const code = report(execution, options, io);
+  const code = options.fanOut ? await reportFanOut(execution, options, deps) : report(execution, options, io);
   if (options.history && execution.status !== 'RUNNING') {
     io.stderr.write(formatTimeline(await fetchHistory(deps.sfn, executionArn)));
   }
@@ -154,7 +168,7 @@ export async function runCommand(options: RunOptions, deps: RunDeps): Promise<nu
  */
 async function start(
   stateMachineArn: string,
-  event: ExecEvent,
+  event: ExecEvent & { readonly maxConcurrency?: number },
   givenName: string | undefined,
   deps: RunDeps,
 ): Promise<string> {
@@ -216,6 +230,29 @@ function isExecResult(value: unknown): value is ExecResult {
 }
 
 const pretty = (value: unknown): string => `${JSON.stringify(value, null, JSON_INDENT)}\n`;
+
+/**
+ * `--fan-out`: once the execution has ended with its summary (its output, or the cause of
+ * TasksFailed), one block per task from the S3 results on stdout (or all of it as JSON with
+ * --json), the counts on stderr; exit 0 only when every task succeeded. Any other end (the listing
+ * failed, a timeout) is reported as for a single run.
+ */
+async function reportFanOut(execution: Execution, options: RunOptions, deps: RunDeps): Promise<number> {
+  const summaryText =
+    execution.status === 'SUCCEEDED'
+      ? execution.output
+      : execution.status === 'FAILED' && isTasksFailed(execution.error)
+        ? execution.cause
+        : undefined;
+  const summary = parseFanOutSummary(summaryText);
+  if (summary === undefined || deps.readObject === undefined) return report(execution, options, deps.io);
+  const code = await printFanOutResults(summary, deps.readObject(), deps.io, {
+    json: options.json,
+    execution: { executionArn: execution.executionArn, status: execution.status },
+  });
+  deps.io.stderr.write(`execution: ${execution.executionArn ?? ''}\n`);
+  return code;
+}
 
 /** Prints the end of the execution; returns the exit code. */
 function report(execution: Execution, options: RunOptions, io: CliIo): number {

@@ -1,5 +1,5 @@
 /**
- * `--stack NAME`: the "run one command" state machine's ARN from the stack's outputs. The demo
+ * `--stack NAME`: the "run one command" (or, with `outputKey`, the fan-out) state machine's ARN from the stack's outputs. The demo
  * stack (lib/ecs-exec-runner-demo-stack.ts) names the output `RunCommandStateMachineArn`; a stack
  * that embeds the construct under another id may prefix or suffix it, so a single output whose
  * key contains that name is taken too.
@@ -11,6 +11,7 @@ import { RUN_COMMAND_OUTPUT_KEY } from './stack-names';
 export async function stateMachineArnFromStack(
   cloudFormation: CloudFormationClient,
   stackName: string,
+  outputKey: string = RUN_COMMAND_OUTPUT_KEY,
 ): Promise<string> {
   let outputs: Array<{ OutputKey?: string; OutputValue?: string }>;
   try {
@@ -25,16 +26,14 @@ export async function stateMachineArnFromStack(
     }
     throw err;
   }
-  const exact = outputs.find((output) => output.OutputKey === RUN_COMMAND_OUTPUT_KEY);
+  const exact = outputs.find((output) => output.OutputKey === outputKey);
   const candidates =
-    exact !== undefined
-      ? [exact]
-      : outputs.filter((output) => output.OutputKey?.includes(RUN_COMMAND_OUTPUT_KEY));
+    exact !== undefined ? [exact] : outputs.filter((output) => output.OutputKey?.includes(outputKey));
   const [match] = candidates;
   if (candidates.length !== 1 || match?.OutputValue === undefined) {
     const keys = outputs.map((output) => output.OutputKey).join(', ') || 'none';
     throw usageError(
-      `stack ${stackName} has ${candidates.length === 0 ? 'no' : 'more than one'} output named like ${RUN_COMMAND_OUTPUT_KEY} (outputs: ${keys}); pass --state-machine ARN`,
+      `stack ${stackName} has ${candidates.length === 0 ? 'no' : 'more than one'} output named like ${outputKey} (outputs: ${keys}); pass --state-machine ARN`,
     );
   }
   return match.OutputValue;

@@ -2,7 +2,7 @@
 import { ExecErrorName } from '../lambda/contract';
 import { RunExitCode } from './execution-exit-codes';
 import { ExitCode } from './exit-codes';
-import { DEFAULT_STACK_NAME, RUN_COMMAND_OUTPUT_KEY } from './stack-names';
+import { DEFAULT_STACK_NAME, FAN_OUT_OUTPUT_KEY, RUN_COMMAND_OUTPUT_KEY } from './stack-names';
 
 /** The exit codes, built from the constants so the help cannot drift from them. */
 export function exitCodeHelp(
@@ -38,6 +38,7 @@ export const MAIN_USAGE = `Usage: ecs-exec <command> [options]
 Commands:
   run [options] -- <command...>   run a command in a running ECS task through the deployed
                                   "run one command" state machine, print its output, exit with its code
+                                  (--fan-out: on every task of a service, one block per task)
   history [--region R] <execution-arn>
                                   print an execution's events as a timeline
   help [run|history]              show help
@@ -62,6 +63,12 @@ Target (defaults: the function's DEFAULT_CLUSTER, DEFAULT_SERVICE, DEFAULT_CONTA
   --service NAME           a RUNNING task of this service
   --task ID|ARN            this task (not with --service)
   --container NAME
+Fan-out:
+  --fan-out                run on every RUNNING task of --service through the fan-out state
+                           machine (--stack: its ${FAN_OUT_OUTPUT_KEY} output); prints one block
+                           per task (task id, its output, its exit code) read from the S3 results,
+                           the counts on stderr; exits ${RunExitCode.TasksFailed} if any task failed
+  --max-concurrency N      tasks at once (default: the state machine's, see fanOutMaxConcurrency)
 Command:
   --timeout SECONDS        the command's timeout, 1-900 (default 300)
   --stdin TEXT             TEXT on the command's stdin, then EOF
@@ -82,6 +89,7 @@ ${exitCodeHelp([
   [RunExitCode.ExecutionTimedOut, 'the execution timed out (TIMED_OUT)'],
   [RunExitCode.ExecutionAborted, 'the execution was stopped (ABORTED)'],
   [RunExitCode.StillRunning, 'still running at --poll-max-seconds'],
+  [RunExitCode.TasksFailed, '--fan-out: at least one task failed'],
 ])}`;
 
 export const HISTORY_USAGE = `Usage: ecs-exec history [--region REGION] <execution-arn>

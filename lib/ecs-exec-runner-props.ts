@@ -9,6 +9,17 @@ import { clusterName, type EventDefaults } from '../lambda/event';
 import { FAN_OUT_MAX_CONCURRENCY_LIMIT } from '../lambda/fan-out/fan-out-input';
 import { type ScheduleConfig, scheduleProblems } from './schedules';
 
+/**
+ * The fan-out's default concurrency: 10 tasks at once is a start burst of about 30 ECS API calls
+ * (ExecuteCommand, DescribeTasks, DescribeClusters per task), within the burst ECS's throttling
+ * documentation uses as its example bucket (50 for cluster reads), then at most about 10
+ * ExecuteCommand calls per second (every session lasts at least the agent's 1 s before its first
+ * output), leaving room for the account's other ECS callers.
+ * ECS's per-action ExecuteCommand bucket is not stated here because it was not verified: raise it
+ * per run with `maxConcurrency` when the account allows (the Lambda retries throttling).
+ */
+export const DEFAULT_FAN_OUT_MAX_CONCURRENCY = 10;
+
 export interface EcsExecRunnerProps {
   /**
    * Existing clusters the runner may exec into (its IAM reaches these clusters' tasks only).
@@ -56,9 +67,19 @@ export interface EcsExecRunnerProps {
   readonly serverAccessLogsBucket?: s3.IBucket;
   /**
    * How many tasks the fan-out runs the command on at the same time, unless the input gives
-   * `maxConcurrency`. Each task allows only a couple of concurrent exec sessions, and every
-   * session is one ExecuteCommand call: keep it small.
-   * @default 4
+   * `maxConcurrency`.
+   *
+   * Each task gets its own session, so per-container session limits do not bound this (and the
+   * one that exists is not a settled number: ECS's service quotas list 1,000 ECS Exec sessions per
+   * container, community tools report 2, the docs say one per PID namespace with
+   * `pidMode: task`; a refusal fails that task with `AgentNotReady` saying so). What bounds it is
+   * the ECS API: ECS throttles each account and Region with token buckets shared by every caller
+   * (deployments, the console, other tools), and every task costs an `ecs:ExecuteCommand` plus a
+   * `DescribeTasks` (and `DescribeClusters`) within its first second, so N tasks at once start
+   * with a burst of about 3N ECS calls and go on at N sessions per session length. The Lambda
+   * retries `ThrottlingException` with back-off, but a burst that the account's other callers also
+   * feel is the thing to avoid; see {@link DEFAULT_FAN_OUT_MAX_CONCURRENCY}.
+   * @default DEFAULT_FAN_OUT_MAX_CONCURRENCY (10)
    */
   readonly fanOutMaxConcurrency?: number;
   /**

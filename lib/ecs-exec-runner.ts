@@ -14,6 +14,7 @@ import { ExecEnv } from '../lambda/contract';
 import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from '../lambda/fan-out/fan-out-contract';
 import { RUNNER_HANDLER, RUNNER_RUNTIME, type RunnerLambdaName, runnerLambdaCode } from './bundling';
 import {
+  DEFAULT_FAN_OUT_MAX_CONCURRENCY,
   DEFAULT_OUTPUT_PREFIX,
   type EcsExecRunnerProps,
   scheduleConstructId,
@@ -129,7 +130,9 @@ export class EcsExecRunner extends Construct {
       memorySize: 256,
       environment: {
         ...defaults,
-        [FanOutEnv.DefaultMaxConcurrency]: String(props.fanOutMaxConcurrency ?? 4),
+        [FanOutEnv.DefaultMaxConcurrency]: String(
+          props.fanOutMaxConcurrency ?? DEFAULT_FAN_OUT_MAX_CONCURRENCY,
+        ),
       },
       statements: [
         listTasksStatement(clusters),

@@ -8,9 +8,12 @@
  * - `runStateMachine(input)`: the synthesized "run one command" state machine of the demo stack,
  *   run locally (aws-local-stepfunctions) with its Task bound to the handler and the function's
  *   synthesized environment, its clusters being the local world's;
- * - the same state machine registered in the fake Step Functions (StartExecution etc.), and the
+ * - `runFanOut(input)`: the synthesized fan-out state machine, its Distributed Map run by the local
+ *   equivalent (lib/local/distributed-map.ts) over the fake S3, its summary steps answered by the
+ *   fake Step Functions;
+ * - both state machines registered in the fake Step Functions (StartExecution etc.), and the
  *   demo stack's outputs in the fake CloudFormation, so `ecs-exec run --stack EcsExecRunnerDemo`
- *   works against `fake.env`.
+ *   (with or without `--fan-out`) works against `fake.env`.
  *
  * The stack is synthesized on first use (no Docker, no network: bundling is skipped), so a plain
  * `invoke` never pays for loading aws-cdk-lib.
@@ -23,6 +26,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { lambdaErrorCause } from '../cli/failure';
 import { DEFAULT_STACK_NAME } from '../cli/stack-names';
 import { ExecEnv } from '../lambda/contract';
+import { FanOutEnv } from '../lambda/fan-out/fan-out-contract';
 import type { CfnTemplate, LocalExecutionResult } from '../lib/local/definition';
 import {
   clusterArn,
@@ -35,13 +39,17 @@ import {
   kmsKeyArn,
   startFakeAws,
 } from './fake-aws';
+import { EnvironmentGate, overlayEnv, registerLocalFanOut } from './local-fan-out';
 
 /** The stack name `bin/app.ts` deploys, so the same `--stack` (or none) works here and against AWS. */
 export const LOCAL_STACK_NAME = DEFAULT_STACK_NAME;
 /** Logical-id prefix of that state machine in the synthesized template. */
 const RUN_COMMAND_LOGICAL_ID_PREFIX = 'RunnerRunCommandStateMachine';
+const FAN_OUT_LOGICAL_ID_PREFIX = 'RunnerFanOutStateMachine';
 /** Name of the local state machine (a deployed one gets `<logicalId>-<random>` from CloudFormation). */
 export const LOCAL_RUN_COMMAND_STATE_MACHINE_NAME = `${LOCAL_STACK_NAME}-RunCommand`;
+/** Name of the local fan-out state machine. */
+export const LOCAL_FAN_OUT_STATE_MACHINE_NAME = `${LOCAL_STACK_NAME}-FanOut`;
 /** Lambda's longest run time: what `invoke` leaves the handler, like a function with a 15 min timeout. */
 export const LAMBDA_MAX_TIMEOUT_MS = 15 * 60_000;
 const LOCAL_FUNCTION_NAME = 'ecs-exec-runner-local';
@@ -76,13 +84,21 @@ export interface LocalEnvironment {
   readonly stackName: string;
   /** ARN of the "run one command" state machine registered in the fake Step Functions. */
   readonly runCommandStateMachineArn: string;
-  /** Calls the real handler with `event`, as Lambda would (one event at a time). */
+  /** ARN of the fan-out state machine registered in the fake Step Functions (its synthesized name). */
+  readonly fanOutStateMachineArn: string;
+  /** Calls the real handler with `event`, as Lambda would (calls may overlap, as in separate instances). */
   invoke(event: unknown): Promise<HandlerResult>;
   /** Runs the synthesized "run one command" state machine with `input`. */
   runStateMachine(
     input: unknown,
     options?: { readonly executionName?: string },
   ): Promise<LocalExecutionResult>;
+  /**
+   * Runs the synthesized fan-out state machine with `input` (an event naming a service), its
+   * Distributed Map run locally (lib/local/distributed-map.ts) and its summary steps answered by
+   * the fake Step Functions.
+   */
+  runFanOut(input: unknown, options?: { readonly executionName?: string }): Promise<LocalExecutionResult>;
   /**
    * Stops every command and session, closes the endpoint, restores process.env. Idempotent. Then
    * waits up to `drainMs` (default 5 s) for executions and invocations still running to fail
@@ -95,6 +111,7 @@ export interface LocalEnvironment {
 /** What the synthesized demo stack gives the local runs. */
 interface SynthesizedRunner {
   readonly definition: StateMachineDefinition;
+  readonly fanOutDefinition: StateMachineDefinition;
   readonly definitionText: string;
   readonly template: CfnTemplate;
   readonly outputs: FakeStackOutput[];
@@ -110,6 +127,8 @@ interface TemplateWithOutputs extends CfnTemplate {
  */
 type HandlerModule = typeof import('../lambda/handler');
 type DefinitionModule = typeof import('../lib/local/definition');
+type ListTasksModule = typeof import('../lambda/fan-out/list-service-tasks');
+type ListTasksEvent = Parameters<ListTasksModule['handler']>[0];
 const loadDefinitions = (): DefinitionModule => require('../lib/local/definition') as DefinitionModule;
 
 /**
@@ -151,6 +170,7 @@ export async function startLocalEnvironment(
     clusterArn(world, DEFAULT_WORLD_IDS.kmsCluster),
   ];
   const stateMachineArn = `arn:aws:states:${world.region}:${world.account}:stateMachine:${LOCAL_RUN_COMMAND_STATE_MACHINE_NAME}`;
+  const fanOutArn = `arn:aws:states:${world.region}:${world.account}:stateMachine:${LOCAL_FAN_OUT_STATE_MACHINE_NAME}`;
   /** The environment the CDK construct gives the function, for `invoke` (which synthesizes nothing). */
   const invokeEnv: Record<string, string> = {
     [ExecEnv.DefaultCluster]: clusterArns[0] as string,
@@ -164,27 +184,25 @@ export async function startLocalEnvironment(
     handlerModule ??= require('../lambda/handler') as HandlerModule;
     return handlerModule;
   };
+  const loadListTasks = (): ListTasksModule =>
+    require('../lambda/fan-out/list-service-tasks') as ListTasksModule;
 
-  // Lambda runs one event at a time per instance, and the handler reads its settings from
-  // process.env, which one process shares: invocations go through this queue.
-  let queue: Promise<unknown> = Promise.resolve();
+  // The handler reads its settings from process.env, which one process shares: invocations of the
+  // same function overlap (Lambda runs them in separate instances), others wait their turn.
+  const gate = new EnvironmentGate();
   const pending = new Set<Promise<unknown>>();
   const callHandler = (
     event: unknown,
     env: Readonly<Record<string, string>>,
     timeoutMs: number,
+    kind: FunctionKind = 'exec',
   ): Promise<HandlerResult> => {
-    const run = async (): Promise<HandlerResult> => {
-      const { handler } = loadHandler();
-      const restore = overlayEnv(env);
-      try {
-        return await handler(event, lambdaContext(world, timeoutMs));
-      } finally {
-        restore();
-      }
-    };
-    const result = queue.then(run, run);
-    queue = result.catch(() => undefined);
+    const context = lambdaContext(world, timeoutMs);
+    const result = gate.run(env, async () =>
+      kind === 'listTasks'
+        ? ((await loadListTasks().handler(event as ListTasksEvent)) as unknown as HandlerResult)
+        : loadHandler().handler(event, context),
+    );
     pending.add(result);
     const forget = (): void => {
       pending.delete(result);
@@ -195,7 +213,7 @@ export async function startLocalEnvironment(
 
   let synthesized: Promise<SynthesizedRunner> | undefined;
   const synth = (): Promise<SynthesizedRunner> => {
-    synthesized ??= synthesizeRunner(world, clusterArns, stateMachineArn);
+    synthesized ??= synthesizeRunner(world, clusterArns, stateMachineArn, fanOutArn);
     return synthesized;
   };
 
@@ -241,6 +259,16 @@ export async function startLocalEnvironment(
       : { status: 'FAILED', error: result.error, cause: result.cause };
   };
   fake.stateMachines.register(stateMachineArn, executor);
+
+  const executeFanOut = registerLocalFanOut({
+    stateMachines: fake.stateMachines,
+    stateMachineArn: fanOutArn,
+    definition: async () => (await synth()).fanOutDefinition,
+    invoke: async (functionArn, payload) => {
+      const fn = functionOf((await synth()).template, functionArn);
+      return callHandler(payload, fn.env, fn.timeoutMs, fn.kind);
+    },
+  });
   fake.stacks.put({
     stackName: LOCAL_STACK_NAME,
     description: 'ecs-exec-runner: the demo stack, synthesized and run on this machine',
@@ -263,22 +291,13 @@ export async function startLocalEnvironment(
     fake,
     stackName: LOCAL_STACK_NAME,
     runCommandStateMachineArn: stateMachineArn,
+    fanOutStateMachineArn: fanOutArn,
     invoke: (event) => callHandler(event, invokeEnv, LAMBDA_MAX_TIMEOUT_MS),
     runStateMachine: (input, runOptions = {}) =>
       execute(input, runOptions.executionName ?? `local-${randomUUID()}`),
+    runFanOut: (input, runOptions = {}) =>
+      executeFanOut(input, runOptions.executionName ?? `local-${randomUUID()}`),
     close,
-  };
-}
-
-/** Sets `env` in process.env; returns the undo. */
-function overlayEnv(env: Readonly<Record<string, string>>): () => void {
-  const saved = new Map(Object.keys(env).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, env);
-  return () => {
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
   };
 }
 
@@ -313,26 +332,38 @@ export function lambdaContext(world: { region: string; account: string }, timeou
   };
 }
 
+/** Which handler a function of the template runs: the exec Lambda, or the fan-out's task lister. */
+type FunctionKind = 'exec' | 'listTasks';
+
 /** The function a Task's resolved FunctionName names: its environment and timeout from the template. */
 function functionOf(
   template: CfnTemplate,
   functionArn: string,
-): { readonly env: Record<string, string>; readonly timeoutMs: number } {
+): { readonly env: Record<string, string>; readonly timeoutMs: number; readonly kind: FunctionKind } {
   const logicalId = functionArn.split(':function:')[1] ?? '';
   const resource = template.Resources[logicalId];
   if (resource === undefined || resource.Type !== 'AWS::Lambda::Function') {
     throw new Error(`the state machine invokes ${functionArn}, which is not a function of the template`);
   }
   const props = resource.Properties ?? {};
-  const variables =
-    (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  const [, partition, , region, account] = functionArn.split(':');
+  const variables = loadDefinitions().resolveIntrinsics(
+    (props.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {},
+    { ...(partition ? { partition } : {}), ...(region ? { region } : {}), ...(account ? { account } : {}) },
+  ) as Record<string, unknown>;
   const env: Record<string, string> = {};
+  // The fan-out's listing function writes the task list its Distributed Map reads: it keeps the bucket.
+  const kind: FunctionKind = FanOutEnv.DefaultMaxConcurrency in variables ? 'listTasks' : 'exec';
+  const ignored =
+    kind === 'listTasks'
+      ? IGNORED_FUNCTION_ENV.filter((name) => name !== ExecEnv.OutputBucket)
+      : IGNORED_FUNCTION_ENV;
   for (const [name, value] of Object.entries(variables)) {
-    if (!IGNORED_FUNCTION_ENV.includes(name) && typeof value === 'string') env[name] = value;
+    if (!ignored.includes(name) && typeof value === 'string') env[name] = value;
   }
   const timeoutSeconds =
     typeof props.Timeout === 'number' ? props.Timeout : LAMBDA_MAX_TIMEOUT_MS / MS_PER_SECOND;
-  return { env, timeoutMs: timeoutSeconds * MS_PER_SECOND };
+  return { env, timeoutMs: timeoutSeconds * MS_PER_SECOND, kind };
 }
 
 /**
@@ -343,6 +374,7 @@ async function synthesizeRunner(
   world: { region: string; account: string },
   clusterArns: readonly string[],
   stateMachineArn: string,
+  fanOutArn: string,
 ): Promise<SynthesizedRunner> {
   const { App } = require('aws-cdk-lib') as typeof import('aws-cdk-lib');
   const { EcsExecRunnerDemoStack } =
@@ -373,15 +405,18 @@ async function synthesizeRunner(
   }
   const env = { region: world.region, account: world.account };
   const definition = definitions.definitionFromTemplate(template, RUN_COMMAND_LOGICAL_ID_PREFIX, env);
+  const fanOutDefinition = definitions.definitionFromTemplate(template, FAN_OUT_LOGICAL_ID_PREFIX, env);
   const stateMachineIds = new Set(definitions.stateMachineLogicalIds(template));
   const outputs: FakeStackOutput[] = Object.entries(template.Outputs ?? {}).map(([key, output]) => {
     const ref = (output.Value as { Ref?: unknown } | null)?.Ref;
     let value: unknown;
     if (typeof ref === 'string' && stateMachineIds.has(ref)) {
-      // A state machine's Ref is its ARN; only the run-one-command one is executable here.
+      // A state machine's Ref is its ARN: the local ones are executable here.
       value = ref.startsWith(RUN_COMMAND_LOGICAL_ID_PREFIX)
         ? stateMachineArn
-        : `arn:aws:states:${world.region}:${world.account}:stateMachine:${ref}`;
+        : ref.startsWith(FAN_OUT_LOGICAL_ID_PREFIX)
+          ? fanOutArn
+          : `arn:aws:states:${world.region}:${world.account}:stateMachine:${ref}`;
     } else {
       value = definitions.resolveIntrinsics(output.Value, env);
     }
@@ -391,7 +426,7 @@ async function synthesizeRunner(
       ...(output.Description !== undefined ? { Description: output.Description } : {}),
     };
   });
-  return { definition, definitionText: JSON.stringify(definition), template, outputs };
+  return { definition, fanOutDefinition, definitionText: JSON.stringify(definition), template, outputs };
 }
 
 const LAMBDA_RESOURCE = { resourceType: 'lambda', resource: 'invoke' } as const;

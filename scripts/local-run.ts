@@ -3,18 +3,21 @@
  * AWS account: a local stand-in for ECS/KMS/SSM, the message gateway and an agent that runs the
  * command here in a pty (local/local-environment.ts). Prints the state result and exits with the
  * command's exit code. `--state-machine` runs the synthesized "run one command" state machine
- * instead, so the workflow's behaviour (retries, Catch into the Fail state) shows before deploying.
+ * instead, so the workflow's behaviour (retries, Catch into the Fail state) shows before deploying;
+ * `--fan-out` runs the synthesized fan-out state machine on every task of a service and prints one
+ * block per task.
  */
 import { parseArgs } from 'node:util';
 import { parsedArgs } from '../cli/args';
-import { buildExecEvent, readStdinFile } from '../cli/event';
+import { buildExecEvent, buildFanOutInput, readStdinFile } from '../cli/event';
 import { CliError, RunExitCode, usageError } from '../cli/execution-exit-codes';
 import { ExitCode } from '../cli/exit-codes';
 import { describeFailure, type FailureReport, formatFailure, lambdaErrorCause } from '../cli/failure';
+import { isTasksFailed, parseFanOutSummary, printFanOutResults } from '../cli/fan-out';
 import { quietSdkNodeVersionWarning } from '../cli/node-warnings';
 import { exitCodeHelp } from '../cli/usage';
 import type { ExecEvent } from '../lambda/contract';
-import { DEFAULT_WORLD_IDS } from '../local/fake-aws/world';
+import { DEFAULT_WORLD_IDS, FLEET_TASK_COUNT } from '../local/fake-aws/world';
 import type { LocalEnvironment } from '../local/local-environment';
 
 /** Tests only: the agent double's fast timings (first read after 10 ms instead of the real 1 s). */
@@ -25,6 +28,12 @@ const MAX_PORT = 65_535;
 const JSON_INDENT = 2;
 const OutputFormat = { Json: 'json', Text: 'text' } as const;
 type OutputFormat = (typeof OutputFormat)[keyof typeof OutputFormat];
+
+/** --fan-out's default service per local cluster: the scripted fleet of `local`. */
+const LOCAL_FAN_OUT_SERVICES: Readonly<Record<string, string>> = {
+  [DEFAULT_WORLD_IDS.cluster]: DEFAULT_WORLD_IDS.fleetService,
+  [DEFAULT_WORLD_IDS.kmsCluster]: DEFAULT_WORLD_IDS.kmsService,
+};
 
 /** The only service of each local cluster: the default when neither --service nor --task is given. */
 const LOCAL_SERVICES: Readonly<Record<string, string>> = {
@@ -41,7 +50,8 @@ account is used: the SDK is pointed at the stand-in through AWS_ENDPOINT_URL (AW
 AWS_SESSION_TOKEN are ignored). Prints the state result and exits with the command's exit code.
 
 Target (the local world: cluster "${DEFAULT_WORLD_IDS.cluster}" with service "${DEFAULT_WORLD_IDS.service}", cluster "${DEFAULT_WORLD_IDS.kmsCluster}" with
-service "${DEFAULT_WORLD_IDS.kmsService}" and a KMS key; one task each, container "app"):
+service "${DEFAULT_WORLD_IDS.kmsService}" and a KMS key; one task each, container "app"; and service "${DEFAULT_WORLD_IDS.fleetService}" of
+cluster "${DEFAULT_WORLD_IDS.cluster}", ${FLEET_TASK_COUNT} scripted tasks for --fan-out):
   --cluster NAME|ARN       (default: ${DEFAULT_WORLD_IDS.cluster})
   --service NAME           (default: the cluster's service)
   --task ID|ARN            (not with --service)
@@ -56,6 +66,10 @@ Command:
 Run:
   --state-machine          run the synthesized "run one command" state machine locally (its Task
                            invokes the handler with the function's synthesized environment)
+  --fan-out                run the synthesized fan-out state machine on every task of the service
+                           (default: "${DEFAULT_WORLD_IDS.fleetService}", ${FLEET_TASK_COUNT} scripted tasks of cluster "${DEFAULT_WORLD_IDS.cluster}"); prints one
+                           block per task (task id, output, exit code) from the S3 results
+  --max-concurrency N      --fan-out: tasks at once (default: the construct's fanOutMaxConcurrency)
   --output json|text       json (default): the result, pretty-printed (a failure: {"error","cause"}
                            as Step Functions reports it); text: only the command's output
   --port N                 port of the local AWS endpoint (default 0: any free port)
@@ -79,6 +93,8 @@ const OPTIONS = {
   tty: { type: 'boolean' },
   raw: { type: 'boolean' },
   'state-machine': { type: 'boolean' },
+  'fan-out': { type: 'boolean' },
+  'max-concurrency': { type: 'string' },
   output: { type: 'string' },
   port: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -87,6 +103,7 @@ const OPTIONS = {
 interface LocalRunOptions {
   readonly event: ExecEvent;
   readonly stateMachine: boolean;
+  readonly fanOut: boolean;
   readonly output: OutputFormat;
   readonly port: number;
 }
@@ -112,14 +129,25 @@ async function parseOptions(argv: readonly string[]): Promise<LocalRunOptions | 
   if (output !== OutputFormat.Json && output !== OutputFormat.Text) {
     throw usageError(`--output must be json or text, got "${output}"`);
   }
+  const fanOut = values['fan-out'] === true;
+  if (values['max-concurrency'] !== undefined && !fanOut)
+    throw usageError('--max-concurrency needs --fan-out');
   const cluster = values.kms ? DEFAULT_WORLD_IDS.kmsCluster : values.cluster;
   const clusterName = cluster?.split('/').pop() ?? DEFAULT_WORLD_IDS.cluster;
+  const localServices = fanOut ? LOCAL_FAN_OUT_SERVICES : LOCAL_SERVICES;
   const service =
     values.service ??
-    (values.task === undefined && cluster !== undefined ? LOCAL_SERVICES[clusterName] : undefined);
+    (values.task === undefined && (cluster !== undefined || fanOut) ? localServices[clusterName] : undefined);
   const stdinFile = values['stdin-file'];
   const stdin = stdinFile !== undefined ? await readStdinFile(stdinFile) : values.stdin;
-  const event = buildExecEvent({
+  const build = fanOut
+    ? (options: Parameters<typeof buildExecEvent>[0]) =>
+        buildFanOutInput({
+          ...options,
+          ...(values['max-concurrency'] !== undefined ? { maxConcurrency: values['max-concurrency'] } : {}),
+        })
+    : buildExecEvent;
+  const event = build({
     command: positionals,
     ...(cluster !== undefined ? { cluster } : {}),
     ...(service !== undefined ? { service } : {}),
@@ -130,7 +158,13 @@ async function parseOptions(argv: readonly string[]): Promise<LocalRunOptions | 
     ...(values.tty ? { tty: true } : {}),
     ...(values.raw ? { raw: true } : {}),
   });
-  return { event, stateMachine: values['state-machine'] === true, output, port: parsePort(values.port) };
+  return {
+    event,
+    stateMachine: values['state-machine'] === true,
+    fanOut,
+    output,
+    port: parsePort(values.port),
+  };
 }
 
 const pretty = (value: unknown): string => `${JSON.stringify(value, null, JSON_INDENT)}\n`;
@@ -167,7 +201,37 @@ async function printResult(result: unknown, output: OutputFormat): Promise<numbe
 /** Set by the first SIGINT/SIGTERM: its handler closes everything and exits; nothing else prints. */
 const interruption: { signal?: NodeJS.Signals } = {};
 
+/** `--fan-out`: the synthesized fan-out state machine, then one block per task from the fake S3. */
+async function runFanOut(
+  options: LocalRunOptions,
+  environment: LocalEnvironment,
+): Promise<number | undefined> {
+  const result = await environment.runFanOut(options.event);
+  if (interruption.signal) return undefined;
+  const summary = parseFanOutSummary(
+    result.status === 'SUCCEEDED'
+      ? JSON.stringify(result.output)
+      : isTasksFailed(result.error)
+        ? result.cause
+        : undefined,
+  );
+  if (summary === undefined) {
+    return result.status === 'SUCCEEDED'
+      ? printResult(result.output, options.output)
+      : printFailure({ error: result.error, cause: result.cause }, options.output);
+  }
+  const { sdkDistributedMapIo } =
+    require('../local/local-fan-out') as typeof import('../local/local-fan-out');
+  return printFanOutResults(
+    summary,
+    sdkDistributedMapIo().getObject,
+    { stdout: process.stdout, stderr: process.stderr },
+    { json: options.output === OutputFormat.Json },
+  );
+}
+
 async function run(options: LocalRunOptions, environment: LocalEnvironment): Promise<number | undefined> {
+  if (options.fanOut) return runFanOut(options, environment);
   if (options.stateMachine) {
     const result = await environment.runStateMachine(options.event);
     if (interruption.signal) return undefined;

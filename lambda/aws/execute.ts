@@ -20,7 +20,16 @@ export interface RetryPolicy {
   readonly onRetry?: (attempt: number, reason: string, delayMs: number) => void;
 }
 
-type Classified = { kind: 'retry'; reason: string } | { kind: 'fail'; error: Error };
+type Classified = { kind: 'retry'; reason: string; refused?: boolean } | { kind: 'fail'; error: Error };
+
+/**
+ * Why a TargetNotConnectedException can last: the agent is still starting, or it will not take one
+ * more session. ECS documents one ECS Exec session per PID namespace (so with `pidMode: task`, one
+ * container of the task at a time, refused with this exception: aws/containers-roadmap#2518); its
+ * service quota lists 1,000 sessions per container, and tools report 2. No number is assumed here.
+ */
+export const SESSION_REFUSED_HINT =
+  'the agent refused the session: it may still be starting, or the container may already hold as many ECS Exec sessions as it takes (with pidMode "task", one per PID namespace, so one container of the task at a time); end other sessions on it (aws ssm describe-sessions / terminate-session) or lower the fan-out\'s maxConcurrency';
 
 /** ecs:ExecuteCommand, retried with full-jitter back-off on "agent not ready" and throttling. */
 export async function executeCommand(
@@ -46,7 +55,7 @@ export async function executeCommand(
     const delayMs = Math.min(RETRY_MAX_DELAY_MS, RETRY_BASE_DELAY_MS * 2 ** (attempt - 1)) * random();
     if (Date.now() + delayMs >= policy.retryUntilMs) {
       throw new AgentNotReady(
-        `ECS Exec is not ready on the target after ${attempt} attempts: ${classified.reason}`,
+        `ECS Exec is not ready on the target after ${attempt} attempts: ${classified.reason}${classified.refused ? `; ${SESSION_REFUSED_HINT}` : ''}`,
       );
     }
     policy.onRetry?.(attempt, classified.reason, delayMs);
@@ -72,7 +81,7 @@ export function classifyExecuteCommandError(err: unknown): Classified {
     case 'ClusterNotFoundException':
       return { kind: 'fail', error: new TargetNotFound(`ExecuteCommand: ${message}`, {}, { cause: err }) };
     case 'TargetNotConnectedException':
-      return { kind: 'retry', reason: `${name}: ${message}` };
+      return { kind: 'retry', reason: `${name}: ${message}`, refused: true };
     case 'ThrottlingException':
     case 'TooManyRequestsException':
     case 'RequestLimitExceeded':

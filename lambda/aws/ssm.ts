@@ -14,7 +14,7 @@ export function ssmResumeSession(ssm: () => Promise<SSMClient>): ResumeSession {
   };
 }
 
-/** ssm:TerminateSession, so that an abandoned session does not hold one of the container's exec slots. */
+/** ssm:TerminateSession, so that an abandoned session does not count against the container's sessions. */
 export function ssmTerminateSession(ssm: () => Promise<SSMClient>): (sessionId: string) => Promise<void> {
   return async (sessionId) => {
     const [client, { TerminateSessionCommand }] = await Promise.all([ssm(), import('@aws-sdk/client-ssm')]);

@@ -194,8 +194,8 @@ async function pickServiceTask(
       `no task of service "${serviceName}" has a RUNNING ECS Exec agent${container ? ` in container "${container}"` : ''} yet; retry in a few seconds`,
     );
   }
-  // Healthy first; among equals pick at random so that repeated runs spread over the tasks
-  // (each container allows only about two concurrent exec sessions).
+  // Healthy first; among equals pick at random so that repeated runs spread over the tasks (a
+  // container may refuse sessions beyond its own limit, a number ECS does not settle: see execute.ts).
   const rank = (t: Task): number =>
     t.healthStatus === 'HEALTHY' ? 0 : t.healthStatus === 'UNHEALTHY' ? 2 : 1;
   const best = Math.min(...ready.map(rank));

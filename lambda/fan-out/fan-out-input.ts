@@ -6,7 +6,10 @@ import type { ExecEvent } from '../contract';
 import { InvalidInput } from '../errors';
 import { type EventDefaults, type ExecRequest, parseExecEvent } from '../event';
 
-/** Upper bound for `maxConcurrency` (a Distributed Map allows 10,000; ECS Exec is the limit here). */
+/**
+ * Upper bound for `maxConcurrency`: a Distributed Map allows 10,000 child executions at once; here
+ * the ECS API's throttling of ExecuteCommand is the real bound (see DEFAULT_FAN_OUT_MAX_CONCURRENCY).
+ */
 export const FAN_OUT_MAX_CONCURRENCY_LIMIT = 1000;
 /** Per-task idempotency keys are `<key>-<task id>`; the Lambda accepts keys up to 256 characters. */
 const MAX_IDEMPOTENCY_KEY_CHARS = 256;

@@ -63,6 +63,9 @@ export class DataChannelConnection {
       const socket = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
       const fail = (err: Error): void => {
         cleanup();
+        // terminate() on a socket still connecting makes ws emit 'error' once more; with no
+        // listener left that would be an uncaught exception that kills the whole process.
+        socket.on('error', () => {});
         socket.terminate();
         reject(new ConnectError(`could not open the data channel websocket: ${err.message}`, { cause: err }));
       };

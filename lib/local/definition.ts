@@ -5,6 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { type AwsSdkIntegration, awsSdkResource } from './aws-sdk-integration';
+import {
+  type ChildOutcome,
+  type DistributedMapOptions,
+  rewriteDistributedMaps,
+  runDistributedMap,
+} from './distributed-map';
 
 /** The pseudo parameters a resolved definition uses. */
 export interface LocalAwsEnv {
@@ -112,26 +119,34 @@ export function definitionFromTemplate(
   return JSON.parse(text) as StateMachineDefinition;
 }
 
-/** Names of the states (at any depth: Map item processors, iterators, Parallel branches) that `matches`. */
-function stateNamesWhere(
+/** The states (at any depth: Map item processors, iterators, Parallel branches) that `matches`, with their names. */
+function statesWhere(
   definition: unknown,
   matches: (state: Record<string, unknown>) => boolean,
-): string[] {
-  const names: string[] = [];
+): Array<[name: string, state: Record<string, unknown>]> {
+  const found: Array<[string, Record<string, unknown>]> = [];
   const visit = (machine: unknown): void => {
     if (machine === null || typeof machine !== 'object') return;
     const states = (machine as { States?: Record<string, unknown> }).States ?? {};
     for (const [name, state] of Object.entries(states)) {
       if (state === null || typeof state !== 'object') continue;
       const s = state as Record<string, unknown>;
-      if (matches(s)) names.push(name);
+      if (matches(s)) found.push([name, s]);
       visit(s.ItemProcessor);
       visit(s.Iterator);
       if (Array.isArray(s.Branches)) s.Branches.forEach(visit);
     }
   };
   visit(definition);
-  return names;
+  return found;
+}
+
+/** Names of the states (at any depth) that `matches`. */
+function stateNamesWhere(
+  definition: unknown,
+  matches: (state: Record<string, unknown>) => boolean,
+): string[] {
+  return statesWhere(definition, matches).map(([name]) => name);
 }
 
 /** Names of the Task states (at any depth) whose resource is the Lambda invoke integration. */
@@ -154,7 +169,17 @@ export interface RunLocallyOptions {
   readonly taskOverrides?: Readonly<Record<string, (input: JsonValue) => Promise<JsonValue> | JsonValue>>;
   /** Wait between retries, instead of the definition's back-off. @default 0 */
   readonly retryIntervalMs?: number;
+  /** The state machine's ARN: `$$.Execution.Id` and map-run ARNs derive from it. @default …:stateMachine:local */
+  readonly stateMachineArn?: string;
+  /** Runs Distributed Map states (distributed-map.ts); a definition with one needs it. */
+  readonly distributedMap?: DistributedMapOptions;
+  /** Answers `aws-sdk:<service>:<action>` Task states that `taskOverrides` does not. */
+  readonly awsSdkIntegration?: AwsSdkIntegration;
+  /** Skip validating the definition (already validated: a Distributed Map's ItemProcessor, run per item). */
+  readonly skipValidation?: boolean;
 }
+
+const DEFAULT_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:local';
 
 export type LocalExecutionResult =
   | { readonly status: 'SUCCEEDED'; readonly output: unknown; readonly retries: readonly LocalRetry[] }
@@ -199,19 +224,64 @@ export async function runStateMachineLocally(
       }
     };
   }
-  Object.assign(handlers, options.taskOverrides ?? {});
+  const integration = options.awsSdkIntegration;
+  if (integration !== undefined) {
+    for (const [name, state] of statesWhere(definition, (s) => s.Type === 'Task')) {
+      const call = awsSdkResource(state.Resource);
+      if (call !== undefined)
+        handlers[name] = (parameters) => integration(call.service, call.action, parameters);
+    }
+  }
+  const executionName = options.executionName ?? `local-${randomUUID()}`;
+  const stateMachineArn = options.stateMachineArn ?? DEFAULT_STATE_MACHINE_ARN;
+  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+  const { definition: runnable, handlers: mapHandlers } = rewriteDistributedMaps(
+    definition as unknown as { [key: string]: JsonValue },
+    (config, parameters) => {
+      if (options.distributedMap === undefined) {
+        throw new Error(`state "${config.stateName}" is a Distributed Map: pass options.distributedMap`);
+      }
+      const runChild = async (
+        processor: { [key: string]: JsonValue },
+        item: JsonValue,
+        child: { readonly name: string; readonly stateMachineArn: string },
+      ): Promise<ChildOutcome> => {
+        const result = await runStateMachineLocally(
+          processor as unknown as StateMachineDefinition,
+          item,
+          invokeLambda,
+          {
+            ...options,
+            executionName: child.name,
+            stateMachineArn: child.stateMachineArn,
+            skipValidation: true,
+          },
+        );
+        return result.status === 'SUCCEEDED'
+          ? { status: 'SUCCEEDED', output: JSON.stringify(result.output ?? null) }
+          : { status: 'FAILED', error: result.error, cause: result.cause };
+      };
+      return runDistributedMap(
+        config,
+        parameters,
+        { executionArn, stateMachineArn, runChild },
+        options.distributedMap,
+      );
+    },
+  );
+  Object.assign(handlers, mapHandlers, options.taskOverrides ?? {});
   const retryIntervals: Record<string, number> = {};
   for (const name of retryingStateNames(definition)) retryIntervals[name] = options.retryIntervalMs ?? 0;
 
-  const machine = new StateMachine(definition);
-  const executionName = options.executionName ?? `local-${randomUUID()}`;
+  // The rewritten states' resource is not an AWS ARN the validator knows.
+  const machine = new StateMachine(runnable as unknown as StateMachineDefinition, {
+    validationOptions: options.skipValidation ? { noValidate: true } : { checkArn: false },
+  });
   const execution = machine.run(input as JsonValue, {
     overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: retryIntervals },
     context: {
-      Execution: {
-        Name: executionName,
-        Id: `arn:aws:states:us-east-1:123456789012:execution:local:${executionName}`,
-      },
+      Execution: { Name: executionName, Id: executionArn },
+      StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').slice(6).join(':') },
     },
   });
   const retries: LocalRetry[] = [];

@@ -17,6 +17,7 @@ import {
   parseAcknowledgeContent,
 } from '../../lambda/ssm/codec';
 import { ACK_FLAGS, FLAG_SYN, MessageType, PayloadType } from '../../lambda/ssm/constants';
+import { shlexSplit } from '../shlex';
 import { AgentHandshake } from './agent-handshake';
 import { ackRaceDelayMs } from './faults';
 import { parseSizePayload } from './handshake-payloads';
@@ -28,6 +29,7 @@ import { OutgoingBuffer, type OutgoingMessage } from './outgoing-buffer';
 import { runOutputPump } from './output-pump';
 import { type OutputSource, startCommand, startScript } from './pty-runner';
 import { pathWithout } from './restricted-path';
+import { scriptedExec } from './scripted-shell';
 import { sleep } from './timers';
 import { Utf8HoldBack } from './utf8-holdback';
 
@@ -237,6 +239,7 @@ export class AgentSession {
       this.attachSource(startScript(this.spec.script, this.spec.rawScript === true));
       return undefined;
     }
+    if (this.spec.scriptedShell !== undefined) return this.startScriptedShell(this.spec.scriptedShell);
     const started = startCommand(this.spec.command ?? '', { env: this.commandEnv(), cwd: this.spec.cwd });
     this.observation.argv = started.argv;
     if ('error' in started) {
@@ -252,6 +255,25 @@ export class AgentSession {
     const missing = this.spec.missingTools;
     if (missing === undefined || missing.length === 0) return this.spec.env;
     return { ...this.spec.env, PATH: pathWithout(this.spec.env?.PATH ?? process.env.PATH ?? '', missing) };
+  }
+
+  /** The command split as the agent splits it, answered by a scripted container (no pty). */
+  private startScriptedShell(shell: NonNullable<AgentSessionSpec['scriptedShell']>): string | undefined {
+    let argv: string[];
+    try {
+      argv = shlexSplit(this.spec.command ?? '');
+    } catch (err) {
+      this.observation.markStarted();
+      return `Failed to parse commands input: ${err instanceof Error ? err.message : String(err)}`;
+    }
+    this.observation.argv = argv;
+    try {
+      this.attachSource(startScript(scriptedExec(argv, shell), false));
+      return undefined;
+    } catch (err) {
+      this.observation.markStarted();
+      return err instanceof Error ? err.message : String(err);
+    }
   }
 
   private attachSource(source: OutputSource): void {

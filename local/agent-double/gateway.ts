@@ -73,6 +73,9 @@ export class MessageGatewayDouble {
   /** tokenValue → session; a token is deleted when used, so it works once. */
   private readonly tokens = new Map<string, TokenRecord>();
   private closing: Promise<void> | undefined;
+  /** Sessions created and not ended yet. */
+  private readonly live = new Set<string>();
+  private peak = 0;
 
   private constructor(
     private readonly server: Server,
@@ -111,6 +114,12 @@ export class MessageGatewayDouble {
     const observation = new SessionObservation(sessionId, timing.initialRtoMs);
     const relay = new SessionRelay(sessionId, spec, timing, observation, () => this.forgetTokens(sessionId));
     this.sessions.set(sessionId, { relay, observation, tokenTtlMs: timing.tokenTtlMs });
+    this.live.add(sessionId);
+    this.peak = Math.max(this.peak, this.live.size);
+    const ended = (): void => {
+      this.live.delete(sessionId);
+    };
+    observation.ended.then(ended, ended);
     return {
       sessionId,
       streamUrl: this.streamUrl(sessionId),
@@ -128,6 +137,25 @@ export class MessageGatewayDouble {
   /** ssm:TerminateSession: SIGKILL the command, close its pty, send channel_closed. Idempotent. */
   terminateSession(sessionId: string): void {
     this.entry(sessionId).relay.terminate();
+  }
+
+  /** Sessions created and not ended yet: what a container's exec-session quota would count. */
+  get liveSessionCount(): number {
+    return this.live.size;
+  }
+
+  /** Whether session `sessionId` was created here and has not ended. */
+  isLive(sessionId: string): boolean {
+    return this.live.has(sessionId);
+  }
+
+  /** The most sessions live at once since the gateway started or {@link resetPeakLiveSessions}. */
+  get peakLiveSessions(): number {
+    return this.peak;
+  }
+
+  resetPeakLiveSessions(): void {
+    this.peak = this.live.size;
   }
 
   /** The live record of what happened in a session. */

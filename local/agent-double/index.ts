@@ -35,3 +35,4 @@ export {
   type ScriptStep,
   UNPACED,
 } from './options';
+export { fleetShell, type ScriptedCommand, type ShellAnswer, scriptedExec } from './scripted-shell';

@@ -5,6 +5,7 @@
  */
 import type { AgentFaults } from './faults';
 import { validateMissingTools } from './restricted-path';
+import type { ScriptedCommand } from './scripted-shell';
 
 /** One step of scripted output, used instead of a real process. */
 export type ScriptStep = { readonly output: string | Buffer } | { readonly delayMs: number };
@@ -107,6 +108,11 @@ export interface AgentSessionSpec {
   readonly script?: readonly ScriptStep[];
   /** Send scripted output as given; by default LF becomes CRLF, as a pty's ONLCR does. */
   readonly rawScript?: boolean;
+  /**
+   * With `command`: a cheap scripted container. The command is split as the agent splits it, then
+   * answered by this function instead of a process on a pty (scripted-shell.ts).
+   */
+  readonly scriptedShell?: ScriptedCommand;
   /** Added to the child's environment (after TERM and LANG). Its PATH, if any, is also used for the lookup. */
   readonly env?: Readonly<Record<string, string>>;
   /**

@@ -20,6 +20,8 @@ export interface GatewayPort {
   createSession(spec: AgentSessionSpec): Awaitable<SessionHandle>;
   resumeSession(sessionId: string): Awaitable<{ readonly tokenValue: string; readonly streamUrl: string }>;
   terminateSession(sessionId: string): Awaitable<unknown>;
+  /** Whether a session created here has not ended yet (for per-container session limits). */
+  isLive?(sessionId: string): boolean;
 }
 
 /** One ECS Exec session the endpoint created, with the spec the agent double got. */

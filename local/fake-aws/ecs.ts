@@ -3,7 +3,7 @@
  * Lambda makes to find a task and open an ECS Exec session. Texts of errors are AWS's where they
  * are documented or quoted in public reports (anchors.md §3); the others are marked approximate.
  */
-import type { ExecSessionRecord, JsonOperation, SessionHandle } from './context';
+import type { ExecSessionRecord, FakeContext, JsonOperation, SessionHandle } from './context';
 import { AwsServiceError } from './errors';
 import { mergeSessionSpec, takeFault } from './faults';
 import { InputReader } from './input';
@@ -310,6 +310,30 @@ function faultMessage(code: string): string {
   }
 }
 
+/**
+ * A container at its `execSessionLimit` refuses one more session. ECS answers a session it will not
+ * open (one per PID namespace with pidMode "task") with TargetNotConnectedException, the text of an
+ * internal error (aws/containers-roadmap#2518).
+ */
+function refuseBeyondSessionLimit(
+  ctx: FakeContext,
+  cluster: FakeCluster,
+  task: FakeTask,
+  container: FakeContainer,
+): void {
+  const limit = container.execSessionLimit;
+  const isLive = ctx.gateway.isLive?.bind(ctx.gateway);
+  if (limit === undefined || isLive === undefined) return;
+  const live = ctx.sessions.filter(
+    (session) =>
+      session.cluster === cluster.name &&
+      session.taskId === task.id &&
+      session.container === container.name &&
+      isLive(session.sessionId),
+  ).length;
+  if (live >= limit) throw new AwsServiceError('TargetNotConnectedException', EcsMessage.TargetNotConnected);
+}
+
 const executeCommand: JsonOperation = async (ctx, input) => {
   const reader = new InputReader(input, ECS_VALIDATION_ERROR);
   const fault = takeFault(ctx.faults.executeCommand);
@@ -330,6 +354,7 @@ const executeCommand: JsonOperation = async (ctx, input) => {
   if (container.lastStatus !== 'RUNNING' || container.execAgentStatus !== 'RUNNING') {
     throw invalid(EcsMessage.AgentNotReady);
   }
+  refuseBeyondSessionLimit(ctx, cluster, task, container);
   const targetId = execTargetId(cluster, task, container);
   const spec = mergeSessionSpec(
     {
@@ -338,6 +363,7 @@ const executeCommand: JsonOperation = async (ctx, input) => {
       ...(cluster.kmsKeyId !== undefined ? { kms: { keyId: cluster.kmsKeyId, targetId } } : {}),
       ...(container.env !== undefined ? { env: container.env } : {}),
       ...(container.cwd !== undefined ? { cwd: container.cwd } : {}),
+      ...(container.shell !== undefined ? { scriptedShell: container.shell } : {}),
     },
     [ctx.sessionDefaults, ctx.faults.session],
   );

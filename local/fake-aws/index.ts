@@ -69,6 +69,7 @@ export {
 export { SSM_TARGET_PREFIX } from './ssm';
 export {
   addCluster,
+  addFleetService,
   addTask,
   type ClusterInput,
   type ContainerInput,
@@ -88,8 +89,11 @@ export {
   type FakeContainer,
   type FakeTask,
   type FakeWorld,
+  FLEET_TASK_COUNT,
   findCluster,
   findTask,
+  fleetHostname,
+  fleetTaskId,
   type HealthStatus,
   kmsKeyArn,
   type LaunchType,

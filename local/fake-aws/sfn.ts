@@ -14,6 +14,8 @@ import { randomUUID } from 'node:crypto';
 import type { JsonOperation, TaskCallback } from './context';
 import { AwsServiceError, unknownOperation } from './errors';
 import { InputReader, type JsonObject } from './input';
+import { describeMapRun, executionListItem, listExecutions, MapRunRegistry } from './sfn-map-runs';
+import { readPageSize } from './sfn-paging';
 
 export const SFN_TARGET_PREFIX = 'AWSStepFunctions';
 const SFN_VALIDATION_ERROR = 'ValidationException';
@@ -41,7 +43,9 @@ const RUNTIME_ERROR = 'States.Runtime';
  * (the rules also allow some Unicode; the local runner never needs it).
  */
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:([A-Za-z0-9_-]{1,80})$/;
-const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}:[^:]{1,80}$/;
+/** A Distributed Map's child executions are `execution:<state machine>/<map label>:<name>`. */
+const EXECUTION_ARN =
+  /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[A-Za-z0-9_-]{1,80}(?:\/[^:]{1,80})?:[^:]{1,80}$/;
 /** Characters Step Functions refuses in names: whitespace, brackets, wildcards, punctuation (and controls). */
 const FORBIDDEN_NAME_CHARS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/;
 /** C0 and C1 control characters, also refused. */
@@ -152,6 +156,8 @@ export class StateMachineRegistry {
   private readonly machines = new Map<string, RegisteredStateMachine>();
   /** Every execution started, by execution ARN, in start order. */
   readonly executions = new Map<string, FakeExecution>();
+  /** Map runs of Distributed Maps run locally, and their child executions (which join `executions`). */
+  readonly mapRuns = new MapRunRegistry(this);
 
   /** Makes `arn` executable; a state machine registered under the same ARN is replaced. */
   register(arn: string, executor: ExecutionExecutor, options: StateMachineOptions = {}): void {
@@ -418,12 +424,7 @@ const describeExecution: JsonOperation = async (ctx, input) => {
   const reader = new InputReader(input, SFN_VALIDATION_ERROR);
   const execution = requireExecution(ctx.stateMachines, reader.string('executionArn'));
   return {
-    executionArn: execution.executionArn,
-    stateMachineArn: execution.stateMachineArn,
-    name: execution.name,
-    status: execution.status,
-    startDate: epochSeconds(execution.startDate),
-    ...(execution.stopDate !== undefined ? { stopDate: epochSeconds(execution.stopDate) } : {}),
+    ...executionListItem(execution),
     input: execution.input,
     inputDetails: { included: true },
     ...(execution.output !== undefined
@@ -491,15 +492,7 @@ const getExecutionHistory: JsonOperation = async (ctx, input) => {
   requireRegistry(ctx.stateMachines, 'GetExecutionHistory');
   const reader = new InputReader(input, SFN_VALIDATION_ERROR);
   const execution = requireExecution(ctx.stateMachines, reader.string('executionArn'));
-  const requested = reader.optNumber('maxResults') ?? 0;
-  if (!Number.isInteger(requested) || requested < 0 || requested > SFN_MAX_HISTORY_PAGE) {
-    throw new AwsServiceError(
-      SFN_VALIDATION_ERROR,
-      `1 validation error detected: Value '${requested}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${SFN_MAX_HISTORY_PAGE}`,
-    );
-  }
-  // 0 means "the default page size", as in Step Functions.
-  const pageSize = requested === 0 ? SFN_DEFAULT_HISTORY_PAGE : requested;
+  const pageSize = readPageSize(reader, SFN_DEFAULT_HISTORY_PAGE, SFN_MAX_HISTORY_PAGE);
   const reverse = reader.optBoolean('reverseOrder') ?? false;
   const includeData = reader.optBoolean('includeExecutionData') ?? true;
   const nextToken = reader.optString('nextToken');
@@ -538,4 +531,12 @@ export const SFN_OPERATIONS: Readonly<Record<string, JsonOperation>> = {
   DescribeExecution: describeExecution,
   GetExecutionHistory: getExecutionHistory,
   DescribeStateMachine: describeStateMachine,
+  DescribeMapRun: async (ctx, input) => {
+    requireRegistry(ctx.stateMachines, 'DescribeMapRun');
+    return describeMapRun(ctx.stateMachines, input);
+  },
+  ListExecutions: async (ctx, input) => {
+    requireRegistry(ctx.stateMachines, 'ListExecutions');
+    return listExecutions(ctx.stateMachines, input);
+  },
 };

@@ -4,6 +4,7 @@
  * (`task.containers[0].execAgentStatus = 'RUNNING'`).
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { fleetShell, type ScriptedCommand } from '../agent-double/scripted-shell';
 
 export const DEFAULT_ACCOUNT = '123456789012';
 export const DEFAULT_REGION = 'us-east-1';
@@ -47,6 +48,13 @@ export interface FakeContainer {
   env?: Record<string, string>;
   /** Working directory of commands run in this container by the agent double. */
   cwd?: string;
+  /** A cheap scripted container: commands are answered by this function instead of a pty. */
+  shell?: ScriptedCommand;
+  /**
+   * ECS Exec sessions the container takes at once; one more is refused as ECS refuses it
+   * (TargetNotConnectedException). @default no limit (the real one is not documented per container)
+   */
+  execSessionLimit?: number;
 }
 
 export interface FakeTask {
@@ -99,6 +107,8 @@ export interface ContainerInput {
   image?: string;
   env?: Record<string, string>;
   cwd?: string;
+  shell?: ScriptedCommand;
+  execSessionLimit?: number;
 }
 
 export interface TaskInput extends Partial<Omit<FakeTask, 'containers'>> {
@@ -126,7 +136,48 @@ export const DEFAULT_WORLD_IDS = {
   /** The key id of the documentation's example key. */
   kmsKeyUuid: '1234abcd-12ab-34cd-56ef-1234567890ab',
   runtimeSuffix: '3411925813',
+  /** A service of cluster `cluster` with FLEET_TASK_COUNT scripted tasks, for the fan-out. */
+  fleetService: 'fleet',
 } as const;
+
+/** Tasks of the fleet service: enough that a fan-out shows concurrency, paging and one failure among many. */
+export const FLEET_TASK_COUNT = 300;
+/** The fleet's task ids are fixed (derived from their index), so a local run is reproducible. */
+const FLEET_ID_SEED = 'ecs-exec-runner-fleet';
+const IP_OCTET = 256;
+
+/** The id of the fleet's task number `index` (0-based). */
+export function fleetTaskId(index: number): string {
+  return createHash('sha256')
+    .update(`${FLEET_ID_SEED}/${index}`)
+    .digest('hex')
+    .slice(0, TASK_ID_BYTES * 2);
+}
+
+/** The hostname the fleet's task number `index` answers `hostname` with (a Fargate-style name). */
+export function fleetHostname(index: number): string {
+  return `ip-10-0-${Math.floor(index / IP_OCTET)}-${index % IP_OCTET}.ec2.internal`;
+}
+
+/**
+ * Adds `taskCount` RUNNING tasks of `service` whose container `app` is scripted ({@link fleetShell}):
+ * cheap enough for hundreds of sessions, faithful on the wire.
+ */
+export function addFleetService(
+  world: FakeWorld,
+  clusterName: string,
+  service: string,
+  taskCount: number = FLEET_TASK_COUNT,
+): FakeTask[] {
+  return Array.from({ length: taskCount }, (_, index) =>
+    addTask(world, clusterName, {
+      id: fleetTaskId(index),
+      service,
+      healthStatus: 'HEALTHY',
+      containers: [{ name: DEFAULT_CONTAINER_NAME, shell: fleetShell(fleetHostname(index)) }],
+    }),
+  );
+}
 
 export function kmsKeyArn(world: Pick<FakeWorld, 'account' | 'region'>, keyUuid: string): string {
   return `arn:aws:kms:${world.region}:${world.account}:key/${keyUuid}`;
@@ -134,7 +185,8 @@ export function kmsKeyArn(world: Pick<FakeWorld, 'account' | 'region'>, keyUuid:
 
 /**
  * Cluster `local` (no KMS) with service `web` and one RUNNING, healthy task whose container `app`
- * has a RUNNING exec agent; cluster `local-kms` (KMS key) with service `worker` and one such task.
+ * has a RUNNING exec agent, and service `fleet` with {@link FLEET_TASK_COUNT} scripted tasks;
+ * cluster `local-kms` (KMS key) with service `worker` and one such task.
  */
 export function defaultWorld(options: WorldOptions = {}): FakeWorld {
   const world = emptyWorld(options);
@@ -150,6 +202,7 @@ export function defaultWorld(options: WorldOptions = {}): FakeWorld {
       },
     ],
   });
+  addFleetService(world, ids.cluster, ids.fleetService);
   addCluster(world, {
     name: ids.kmsCluster,
     kmsKeyId: kmsKeyArn(world, ids.kmsKeyUuid),

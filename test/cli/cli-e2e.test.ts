@@ -3,9 +3,11 @@
  * fake Step Functions and CloudFormation only through AWS_ENDPOINT_URL; each execution runs the
  * synthesized "run one command" state machine in this process, its Task calling the real handler.
  */
+
+import { RunExitCode } from '../../cli/execution-exit-codes';
 import { DEFAULT_STACK_NAME } from '../../cli/stack-names';
 import { ExecErrorName } from '../../lambda/contract';
-import { DEFAULT_WORLD_IDS } from '../../local/fake-aws';
+import { DEFAULT_WORLD_IDS, fleetHostname, fleetTaskId } from '../../local/fake-aws';
 import { type LocalEnvironment, startLocalEnvironment } from '../../local/local-environment';
 import { type ChildResult, CLI_BIN, cleanEnv, type Spawned, spawnProcess } from '../local/support';
 
@@ -133,5 +135,53 @@ describe('ecs-exec run against the local environment', () => {
     expect(history.code).toBe(0);
     expect(history.stdout).toMatch(/^\+0\.000s {2}ExecutionStarted\n/);
     expect(history.stdout).toMatch(/ {2}ExecutionSucceeded\n$/);
+  });
+
+  it('--fan-out prints one block per task from the S3 results and exits 83 when a task failed', async () => {
+    // Three tasks of the fleet stay RUNNING (started after the runs above, so they never overlap);
+    // the second answers with exit 4.
+    const fleet = env.fake.world.clusters
+      .flatMap((cluster) => cluster.tasks)
+      .filter((task) => task.service === DEFAULT_WORLD_IDS.fleetService);
+    for (const task of fleet.slice(3)) {
+      task.lastStatus = 'STOPPED';
+      task.desiredStatus = 'STOPPED';
+    }
+    const ids = [0, 1, 2].map(fleetTaskId);
+    const broken = fleet.find((task) => task.id === ids[1])?.containers[0];
+    if (broken === undefined) throw new Error('no fleet task to break');
+    broken.shell = () => ({ output: 'no space left on device\n', exitCode: 4 });
+
+    const { code, stdout, stderr } = await cli([
+      'run',
+      '--fan-out',
+      '--service',
+      DEFAULT_WORLD_IDS.fleetService,
+      '--max-concurrency',
+      '2',
+      '--',
+      'hostname',
+    ]).result;
+
+    expect(code).toBe(RunExitCode.TasksFailed);
+    const block = (index: number, body: string, footer: string): string =>
+      `==> task ${fleetTaskId(index)} <==\n${body}<== ${footer}\n`;
+    const expected = [
+      [ids[0], block(0, `${fleetHostname(0)}\n`, 'exit code 0')],
+      [
+        ids[1],
+        block(1, 'no space left on device\n', 'exit code 4 (NonZeroExit; the output above is its last part)'),
+      ],
+      [ids[2], block(2, `${fleetHostname(2)}\n`, 'exit code 0')],
+    ] as const;
+    // Blocks come ordered by task id.
+    const sorted = [...expected].sort(([a], [b]) => ((a ?? '') < (b ?? '') ? -1 : 1));
+    expect(stdout).toBe(sorted.map(([, text]) => text).join(''));
+    expect(stderr).toMatch(
+      /^fan-out: 3 tasks of fleet, 2 succeeded, 1 failed \(NonZeroExit: 1\)\nresults: s3:\/\/\S+\/manifest\.json\nexecution: arn:aws:states:us-east-1:123456789012:execution:EcsExecRunnerDemo-FanOut:ecs-exec-/,
+    );
+    // It found the fan-out state machine through the stack and read the results through S3.
+    const operations = env.fake.calls.map((call) => `${call.service}.${call.operation}`);
+    expect(operations).toEqual(expect.arrayContaining(['s3.GetObject', 'sfn.DescribeMapRun']));
   });
 });

@@ -126,6 +126,20 @@ function awsError(name: string, message: string, attempts = 1): Error {
   return Object.assign(new Error(message), { name, $metadata: { attempts } });
 }
 
+/** DescribeStacks' answer for the default stack with these outputs. */
+function stackWithOutputs(outputs: Record<string, string>) {
+  return {
+    Stacks: [
+      {
+        StackName: DEFAULT_STACK_NAME,
+        CreationTime: START,
+        StackStatus: 'CREATE_COMPLETE' as const,
+        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+      },
+    ],
+  };
+}
+
 beforeEach(() => {
   sfnMock.reset();
   cfnMock.reset();
@@ -242,19 +256,9 @@ describe('starting the execution', () => {
 
 describe('finding the state machine from a stack', () => {
   it('takes the RunCommandStateMachineArn output of the default stack when given neither', async () => {
-    cfnMock.on(DescribeStacksCommand).resolves({
-      Stacks: [
-        {
-          StackName: DEFAULT_STACK_NAME,
-          CreationTime: START,
-          StackStatus: 'CREATE_COMPLETE',
-          Outputs: [
-            { OutputKey: 'FanOutStateMachineArn', OutputValue: 'arn:other' },
-            { OutputKey: 'RunCommandStateMachineArn', OutputValue: MACHINE },
-          ],
-        },
-      ],
-    });
+    cfnMock
+      .on(DescribeStacksCommand)
+      .resolves(stackWithOutputs({ FanOutStateMachineArn: 'arn:other', RunCommandStateMachineArn: MACHINE }));
     sfnMock.on(DescribeExecutionCommand).resolves(succeeded(result()));
     const { deps } = harness();
 
@@ -574,5 +578,146 @@ describe('the spinner', () => {
     expect(spinner.line()).toBe('⠙ run-1 RUNNING 2.3s');
     spinner.stop();
     expect(new Spinner({ isTTY: false, write: () => undefined }, 'x').enabled).toBe(false);
+  });
+});
+
+describe('--fan-out', () => {
+  const FAN_OUT_MACHINE = 'arn:aws:states:eu-west-1:111122223333:stateMachine:FanOut';
+  const RESULTS = { Bucket: 'results', Key: 'fan-out/results/run-1/manifest.json' };
+  const summary = (failed: number) => ({
+    cluster: 'prod',
+    service: 'web',
+    total: 2,
+    succeeded: 2 - failed,
+    failed,
+    timedOut: 0,
+    aborted: 0,
+    mapRunArn: 'arn:aws:states:eu-west-1:111122223333:mapRun:FanOut/RunOnEachTask:run-1',
+    results: RESULTS,
+  });
+  const taskArn = (id: string) => `arn:aws:ecs:eu-west-1:111122223333:task/prod/${id}`;
+  const objects: Record<string, string> = {
+    [RESULTS.Key]: JSON.stringify({
+      DestinationBucket: 'results',
+      MapRunArn: 'm',
+      ResultFiles: {
+        SUCCEEDED: [{ Key: 'fan-out/results/run-1/SUCCEEDED_0.json', Size: 1 }],
+        FAILED: [{ Key: 'fan-out/results/run-1/FAILED_0.json', Size: 1 }],
+        PENDING: [],
+      },
+    }),
+    'fan-out/results/run-1/SUCCEEDED_0.json': JSON.stringify([
+      {
+        Status: 'SUCCEEDED',
+        Input: JSON.stringify({ command: 'df -h /', task: taskArn('b2') }),
+        Output: JSON.stringify(result({ output: 'disk ok', exitCode: 0 })),
+      },
+    ]),
+    'fan-out/results/run-1/FAILED_0.json': JSON.stringify([
+      {
+        Status: 'FAILED',
+        Input: JSON.stringify({ command: 'df -h /', task: taskArn('a1') }),
+        Error: ExecErrorName.SessionFailed,
+        Cause: lambdaCause(ExecErrorName.SessionFailed, { message: 'the data channel dropped' }),
+      },
+    ]),
+  };
+  const withReader = (deps: RunDeps): RunDeps => ({
+    ...deps,
+    readObject: () => async (bucket, key) => {
+      const body = bucket === RESULTS.Bucket ? objects[key] : undefined;
+      if (body === undefined) throw new Error(`NoSuchKey ${bucket}/${key}`);
+      return body;
+    },
+  });
+
+  it('starts the stack’s fan-out state machine with maxConcurrency and prints a block per task', async () => {
+    cfnMock
+      .on(DescribeStacksCommand)
+      .resolves(
+        stackWithOutputs({ RunCommandStateMachineArn: MACHINE, FanOutStateMachineArn: FAN_OUT_MACHINE }),
+      );
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .resolves(ended({ status: 'FAILED', error: 'TasksFailed', cause: JSON.stringify(summary(1)) }));
+    const { deps, out } = harness();
+
+    const code = await runCommand(
+      options({
+        stateMachine: undefined,
+        fanOut: true,
+        service: 'web',
+        maxConcurrency: '5',
+        command: ['df', '-h', '/'],
+      }),
+      withReader(deps),
+    );
+
+    expect(code).toBe(RunExitCode.TasksFailed);
+    const input = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(input?.stateMachineArn).toBe(FAN_OUT_MACHINE);
+    expect(JSON.parse(input?.input ?? '{}')).toEqual({
+      command: 'df -h /',
+      service: 'web',
+      maxConcurrency: 5,
+    });
+    expect(out.stdout).toBe(
+      '==> task a1 <==\n<== SessionFailed: the data channel dropped\n==> task b2 <==\ndisk ok\n<== exit code 0\n',
+    );
+    expect(out.stderr).toBe(
+      `fan-out: 2 tasks of web, 1 succeeded, 1 failed (SessionFailed: 1)\nresults: s3://results/${RESULTS.Key}\nexecution: ${EXECUTION}\n`,
+    );
+  });
+
+  it('exits 0 when every task succeeded, and --json prints the summary and the tasks', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves(succeeded({ ...summary(0) }));
+    const { deps, out } = harness();
+    const allGood = {
+      ...objects,
+      [RESULTS.Key]: JSON.stringify({
+        ResultFiles: { SUCCEEDED: [{ Key: 'fan-out/results/run-1/SUCCEEDED_0.json' }] },
+      }),
+    };
+    const code = await runCommand(options({ fanOut: true, json: true, service: 'web' }), {
+      ...deps,
+      readObject: () => async (_bucket, key) => allGood[key] ?? '',
+    });
+    expect(code).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({
+      status: 'SUCCEEDED',
+      summary: { total: 2, failed: 0 },
+      tasks: [{ taskId: 'b2', exitCode: 0, output: 'disk ok', status: 'SUCCEEDED' }],
+    });
+  });
+
+  it('reports a failure before any task ran (e.g. no RUNNING task) as for a single run', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves(
+      ended({
+        status: 'FAILED',
+        error: ExecErrorName.TargetNotFound,
+        cause: lambdaCause(
+          ExecErrorName.TargetNotFound,
+          'service "web" in cluster "prod" has no RUNNING tasks',
+        ),
+      }),
+    );
+    const { deps, out } = harness();
+    const code = await runCommand(options({ fanOut: true, service: 'web' }), withReader(deps));
+    expect(code).toBe(ExitCode.TargetNotFound);
+    expect(out.stderr).toContain('TargetNotFound: service "web" in cluster "prod" has no RUNNING tasks');
+  });
+
+  it('refuses --task and a --max-concurrency without --fan-out', async () => {
+    const { deps } = harness();
+    await expect(runCommand(options({ fanOut: true, task: 'abc' }), deps)).rejects.toThrow(
+      '--fan-out runs the command on every task of --service; --task cannot be used with it',
+    );
+    await expect(runCommand(options({ maxConcurrency: '3' }), deps)).rejects.toThrow(
+      '--max-concurrency needs --fan-out',
+    );
+    await expect(runCommand(options({ fanOut: true, maxConcurrency: 'lots' }), deps)).rejects.toThrow(
+      '--max-concurrency must be a whole number, got "lots"',
+    );
+    expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 });

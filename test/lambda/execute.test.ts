@@ -5,7 +5,7 @@ import {
   TargetNotConnectedException,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { classifyExecuteCommandError, executeCommand } from '../../lambda/aws/execute';
+import { classifyExecuteCommandError, executeCommand, SESSION_REFUSED_HINT } from '../../lambda/aws/execute';
 import {
   AgentNotReady,
   ExecuteCommandDenied,
@@ -75,6 +75,21 @@ describe('executeCommand', () => {
     }).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(AgentNotReady);
     expect((error as Error).message).toMatch(/after 3 attempts/);
+    // A refusal that lasts may be the container's session limit: the message says so.
+    expect((error as Error).message).toContain(SESSION_REFUSED_HINT);
+  });
+
+  it('names no session limit when the agent was merely not running yet', async () => {
+    ecsMock
+      .on(ExecuteCommandCommand)
+      .rejects(new InvalidParameterException({ message: AGENT_TEXT, $metadata: {} }));
+    const error = await executeCommand(new ECSClient({ region: 'us-east-1' }), INPUT, {
+      retryUntilMs: Date.now() + 600,
+      random: () => 1,
+      sleep: async () => undefined,
+    }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(AgentNotReady);
+    expect((error as Error).message).not.toContain(SESSION_REFUSED_HINT);
   });
 
   it('does not retry access errors', async () => {

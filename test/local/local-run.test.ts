@@ -39,6 +39,9 @@ beforeAll(async () => {
     stdinFile: runLocal(['--stdin-file', '-', '--output', 'text', 'tr a-z A-Z'], { stdin: 'from a pipe\n' }),
     busyPort: runLocal(['--port', String(busyPort), 'echo never']),
     usage: runLocal(['--service', 'web', '--task', 'abc', 'ls']),
+    // The fan-out state machine on the one task of `web` (the 300-task fleet is fan-out.test.ts's).
+    fanOut: runLocal(['--fan-out', '--service', DEFAULT_WORLD_IDS.service, '--output', 'text', 'hostname']),
+    fanOutTask: runLocal(['--fan-out', '--task', DEFAULT_WORLD_IDS.taskId, 'hostname']),
     help: runLocal(['--help']),
   };
 });
@@ -117,11 +120,37 @@ describe('npm start', () => {
     expect(stderr).toContain('give --service or --task, not both');
   });
 
+  it('--fan-out prints one block per task (task id, output, exit code) and the counts', async () => {
+    const { code, stdout, stderr } = await result('fanOut');
+    expect(code).toBe(0);
+    const hostname = execFileSync('hostname', { encoding: 'utf8' });
+    expect(stdout).toBe(`==> task ${DEFAULT_WORLD_IDS.taskId} <==\n${hostname}<== exit code 0\n`);
+    expect(stderr).toMatch(
+      /^fan-out: 1 task of web, 1 succeeded, 0 failed\nresults: s3:\/\/\S+\/exec-output\/fan-out\/results\/[0-9a-f-]{36}\/manifest\.json\n$/,
+    );
+  });
+
+  it('--fan-out runs on every task of a service: --task is a usage error', async () => {
+    const { code, stderr } = await result('fanOutTask');
+    expect(code).toBe(ExitCode.InvalidInput);
+    expect(stderr).toContain(
+      '--fan-out runs the command on every task of --service; --task cannot be used with it',
+    );
+  });
+
   it('--help prints the options and the exit codes', async () => {
     const { code, stdout } = await result('help');
     expect(code).toBe(0);
     expect(stdout).toContain('Usage: npm start -- [options] "<command>"');
-    for (const flag of ['--kms', '--state-machine', '--output json|text', '--port N', '--stdin-file PATH']) {
+    for (const flag of [
+      '--kms',
+      '--state-machine',
+      '--fan-out',
+      '--max-concurrency N',
+      '--output json|text',
+      '--port N',
+      '--stdin-file PATH',
+    ]) {
       expect(stdout).toContain(flag);
     }
     expect(stdout).toContain('124    CommandTimedOut');
