@@ -2,28 +2,15 @@
  * The transfer paths against the agent double at the real agent's pace: the same command through
  * `run()` with each `transfer` option, its wall time, the ratio to the plain path, the client's
  * CPU, and whether the output's SHA-256 is the command's own.
- *
- * The option arrived with the compressed output channel; a `run()` whose results carry no
- * `transfer` field predates it, and then only the plain path is measured.
  */
 
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type RunCommandOptions, type RunResult, run } from '../lambda/ssm/run';
+import { type RunCommandOptions, run } from '../lambda/ssm/run';
+import type { Transfer, TransferRequest } from '../lambda/ssm/transfer/modes';
 import type { AgentServer } from './e2e';
-
-export type TransferPath = 'plain' | 'auto' | 'zstd' | 'xz' | 'gzip';
-
-/** What the compressed output channel adds to run()'s options and results. */
-interface TransferOptions {
-  readonly transfer: TransferPath;
-}
-interface TransferResult {
-  readonly transfer?: string;
-  readonly outputSha256?: string;
-}
 
 export interface TransferCase {
   readonly name: string;
@@ -31,26 +18,24 @@ export interface TransferCase {
   readonly command: string;
   /** The same command run here, for its exact bytes. */
   readonly local: readonly [string, ...string[]];
-  readonly paths: readonly TransferPath[];
+  readonly paths: readonly TransferRequest[];
 }
 
 export interface TransferFigures {
-  readonly path: TransferPath;
-  /** The path the result says ran; undefined before the compressed channel existed. */
-  readonly ran: string | undefined;
+  readonly path: TransferRequest;
+  /** The path the result says ran. */
+  readonly ran: Transfer;
   readonly seconds: number;
   readonly clientCpuSeconds: number;
   /** Seconds divided by the plain path's; undefined for the plain path itself. */
   readonly ratioToPlain: number | undefined;
-  /** outputSha256 equals the local command's; undefined when the result has no outputSha256. */
-  readonly exact: boolean | undefined;
+  /** outputSha256 equals the local command's. */
+  readonly exact: boolean;
 }
 
 export interface TransferReport {
   readonly bytes: number;
   readonly figures: readonly TransferFigures[];
-  /** Set when the compressed paths were skipped, saying why. */
-  readonly note?: string;
 }
 
 const RUN_OPTIONS: RunCommandOptions = {
@@ -63,17 +48,15 @@ const RUN_OPTIONS: RunCommandOptions = {
 async function runPath(
   server: AgentServer,
   testCase: TransferCase,
-  path: TransferPath,
+  path: TransferRequest,
   expectedSha256: string,
 ): Promise<Omit<TransferFigures, 'ratioToPlain'>> {
-  const options = { ...RUN_OPTIONS, transfer: path } satisfies RunCommandOptions & TransferOptions;
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
-  const result: RunResult & TransferResult = await run(
-    testCase.command,
-    (prepared) => server.commandSession(prepared.command),
-    options,
-  );
+  const result = await run(testCase.command, (prepared) => server.commandSession(prepared.command), {
+    ...RUN_OPTIONS,
+    transfer: path,
+  });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
   if (result.exitCode !== 0) throw new Error(`${testCase.name} over ${path}: exit code ${result.exitCode}`);
@@ -82,7 +65,7 @@ async function runPath(
     ran: result.transfer,
     seconds,
     clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
-    exact: result.outputSha256 === undefined ? undefined : result.outputSha256 === expectedSha256,
+    exact: result.outputSha256 === expectedSha256,
   };
 }
 
@@ -103,13 +86,6 @@ export async function benchTransfer(
     ...figures,
     ratioToPlain: figures.path === 'plain' ? undefined : figures.seconds / plain.seconds,
   });
-  if (plain.ran === undefined) {
-    return {
-      bytes: bytes.length,
-      figures: [withRatio(plain)],
-      note: 'run() has no `transfer` option yet (results carry no `transfer`): compressed paths skipped',
-    };
-  }
   const others = testCase.paths.filter((path) => path !== 'plain');
   const figures: Omit<TransferFigures, 'ratioToPlain'>[] = [];
   if (concurrently) {
@@ -135,7 +111,9 @@ function randomFile(bytes: number): string {
   return file;
 }
 
-type ReportedCase = TransferCase & { readonly targets: Readonly<Partial<Record<TransferPath, string>>> };
+type ReportedCase = TransferCase & {
+  readonly targets: Readonly<Partial<Record<TransferRequest, string>>>;
+};
 
 /** The issue's cases: 10 MB of `seq` output over every path, 5 MB of random bytes plain and auto. */
 function transferCases(quick: boolean): readonly ReportedCase[] {
@@ -169,8 +147,8 @@ function printReport(
 ): void {
   const what = `transfer: ${testCase.name} (${(report.bytes / 1e6).toFixed(report.bytes < 1e6 ? 3 : 1)} MB)`;
   for (const figures of report.figures) {
-    const ran = figures.ran === undefined || figures.ran === figures.path ? '' : ` -> ${figures.ran}`;
-    const exact = figures.exact === undefined ? '' : figures.exact ? ', exact' : ', NOT EXACT';
+    const ran = figures.ran === figures.path ? '' : ` -> ${figures.ran}`;
+    const exact = figures.exact ? ', exact' : ', NOT EXACT';
     line(
       `${what}, ${figures.path}${ran}: time (client CPU ${figures.clientCpuSeconds.toFixed(2)} s${exact})`,
       `${figures.seconds.toFixed(2)} s`,
@@ -183,7 +161,6 @@ function printReport(
         testCase.targets[figures.path] ?? '(info)',
       );
   }
-  if (report.note !== undefined) console.log(`${what}: ${report.note}`);
 }
 
 /**

@@ -34,7 +34,18 @@ export interface ExecEvent {
   readonly shell?: boolean;
   /** @default false */
   readonly tty?: boolean;
+  /** Text for the command's stdin (UTF-8), then EOF; sent on the data channel, never on the command line. At most 1 MiB. */
   readonly stdin?: string;
+  /** Binary stdin as base64 (instead of `stdin`); at most 1 MiB decoded. */
+  readonly stdinBase64?: string;
+  /** Variables exported to the command (`docker exec -e`); sent like stdin, never logged. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Run as this user (`docker exec -u`); the container must run as root and have setpriv, runuser or su. */
+  readonly user?: string;
+  /** Run in this directory (`docker exec -w`). */
+  readonly workingDirectory?: string;
+  /** How output travels without tty: auto (zstd, xz, gzip, else plain) or one forced path. @default "auto" */
+  readonly transfer?: 'auto' | 'zstd' | 'xz' | 'gzip' | 'plain';
   /** @default 300, capped by the Lambda's remaining time */
   readonly timeoutSeconds?: number;
   /** @default 200000 */
@@ -60,6 +71,10 @@ export interface ExecResult {
   readonly truncated: boolean;
   /** Where the full output went when it did not fit (only with an output bucket). */
   readonly outputS3Uri?: string;
+  /** Hex SHA-256 of the full output (what S3 receives): the command's exact bytes unless transfer is plain. Set by every run (optional only for results stored by older versions). */
+  readonly outputSha256?: string;
+  /** How the output travelled: zstd, xz or gzip + base64 (exact bytes), or plain (pty text). */
+  readonly transfer?: 'zstd' | 'xz' | 'gzip' | 'plain';
   readonly cluster: string;
   readonly taskArn: string;
   readonly container: string;

@@ -1,8 +1,14 @@
 import { ExecEnv, type ExecEvent } from './contract';
 import { InvalidInput } from './errors';
+import {
+  EXEC_OPTION_FIELDS,
+  type ExecOptions,
+  MAX_STDIN_BYTES,
+  parseExecOptions,
+} from './event-exec-options';
 
 export const MAX_COMMAND_CHARS = 16_384;
-export const MAX_STDIN_BYTES = 65_536;
+export { MAX_STDIN_BYTES };
 export const MAX_TIMEOUT_SECONDS = 900;
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 200_000;
@@ -22,7 +28,7 @@ const TASK_ARN_PATTERN =
 const PRINTABLE_PATTERN = /^[\x21-\x7e]+$/;
 
 /** A validated event with every default applied. */
-export interface ExecRequest {
+export interface ExecRequest extends ExecOptions {
   readonly command: string;
   /** As given (name or ARN). */
   readonly cluster: string;
@@ -84,6 +90,7 @@ const KNOWN_FIELDS: ReadonlySet<keyof ExecEvent> = new Set<keyof ExecEvent>([
   'idempotencyKey',
   'taskToken',
   'executionName',
+  ...EXEC_OPTION_FIELDS,
 ]);
 
 /** Validates an event and applies the defaults; throws InvalidInput naming the field and the rule. */
@@ -143,16 +150,12 @@ export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): Ex
 
   const shell = optionalBoolean(event, 'shell') ?? true;
   const stdin = optionalString(event, 'stdin', MAX_STDIN_BYTES, true);
-  if (stdin !== undefined) {
-    if (!shell) throw new InvalidInput('"stdin" needs "shell": true (raw commands get no stdin)');
-    if (Buffer.byteLength(stdin, 'utf8') > MAX_STDIN_BYTES) {
-      throw new InvalidInput(`"stdin" must be at most ${MAX_STDIN_BYTES} bytes of UTF-8`);
-    }
+  if (stdin !== undefined && !shell) {
+    throw new InvalidInput('"stdin" needs "shell": true (raw commands get no stdin)');
   }
-  if (command.includes('\0') || stdin?.includes('\0')) {
-    throw new InvalidInput(
-      '"command" and "stdin" cannot contain NUL characters (they travel as process arguments)',
-    );
+  const execOptions = parseExecOptions(event, shell, stdin);
+  if (command.includes('\0')) {
+    throw new InvalidInput('"command" cannot contain NUL characters (it travels as a process argument)');
   }
 
   const idempotencyKey = optionalString(event, 'idempotencyKey', MAX_ID_CHARS);
@@ -171,6 +174,7 @@ export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): Ex
     shell,
     tty: optionalBoolean(event, 'tty') ?? false,
     ...(stdin !== undefined ? { stdin } : {}),
+    ...execOptions,
     timeoutSeconds:
       optionalInteger(event, 'timeoutSeconds', 1, MAX_TIMEOUT_SECONDS) ?? DEFAULT_TIMEOUT_SECONDS,
     outputLimitBytes:

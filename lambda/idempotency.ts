@@ -26,7 +26,8 @@ export async function idempotentRunner(
   const { IdempotencyConfig, makeIdempotent } = await loadIdempotency();
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'idempotencyKey',
-    payloadValidationJmesPath: '[command, cluster, target, container, stdin]',
+    payloadValidationJmesPath:
+      '[command, cluster, target, container, stdin, environment, user, workingDirectory]',
     expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
     throwOnNoIdempotencyKey: true,
   });

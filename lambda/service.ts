@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AwsClients } from './aws/clients';
 import { executeCommand } from './aws/execute';
 import { kmsDataKeyProvider } from './aws/kms';
@@ -9,7 +10,7 @@ import { CommandTimedOut, ExecError, ExecuteCommandDenied, NonZeroExit, SessionF
 import type { ExecRequest } from './event';
 import { failureMessage, fitResult } from './result';
 import { buildCommand } from './ssm/command';
-import { HandshakeError, SessionError, SessionTimeoutError } from './ssm/errors';
+import { CommandSetupError, HandshakeError, SessionError, SessionTimeoutError } from './ssm/errors';
 import { type RunResult, runSession } from './ssm/run';
 import type { SessionLogger } from './ssm/types';
 
@@ -65,7 +66,11 @@ export async function runExec(
   const prepared = buildCommand(request.command, {
     shell: request.shell,
     tty: request.tty,
-    ...(request.stdin !== undefined ? { stdin: request.stdin } : {}),
+    ...(request.stdinBytes !== undefined ? { stdin: request.stdinBytes } : {}),
+    ...(request.environment !== undefined ? { environment: request.environment } : {}),
+    ...(request.user !== undefined ? { user: request.user } : {}),
+    ...(request.workingDirectory !== undefined ? { workingDirectory: request.workingDirectory } : {}),
+    transfer: request.transfer,
     terminalSize: TERMINAL_SIZE,
   });
   const endpoint = await executeCommand(
@@ -111,6 +116,7 @@ export async function runExec(
   try {
     run = await runSession(endpoint, {
       marker: prepared.marker,
+      wrapperInput: prepared.input,
       normalizeNewlines: true,
       stripAnsi: request.stripAnsi,
       outputLimitBytes: request.outputLimitBytes,
@@ -134,12 +140,19 @@ export async function runExec(
     outputBytes: run.outputBytes,
     truncated: run.truncated,
     ...(outputS3Uri ? { outputS3Uri } : {}),
+    outputSha256: run.outputSha256,
+    transfer: run.transfer,
     ...identity,
     startedAt,
     durationMs: Date.now() - started,
   });
-  if (result.truncated && outputS3Uri === undefined && overflow !== undefined) {
-    // Shortened only to fit the JSON limit (escaping); the full output still goes to S3.
+  if (
+    (result.truncated || !textIsExact(result.output, run)) &&
+    outputS3Uri === undefined &&
+    overflow !== undefined
+  ) {
+    // Shortened to fit the JSON limit (escaping), or the text is not the exact bytes (binary,
+    // invalid UTF-8, stripped escapes): the exact output still goes to S3.
     outputS3Uri = await settleUpload(overflow, logger, true);
     if (outputS3Uri) result = { ...result, outputS3Uri };
   }
@@ -151,6 +164,7 @@ export async function runExec(
     durationMs: result.durationMs,
     reconnects: run.reconnects,
     encrypted: run.encrypted,
+    transfer: run.transfer,
   });
 
   if (request.shell && run.exitCode === null) {
@@ -178,6 +192,11 @@ export async function runExec(
     );
   }
   return result;
+}
+
+/** Whether the JSON `output` is byte for byte what the full output (S3, outputSha256) holds. */
+function textIsExact(output: string, run: RunResult): boolean {
+  return createHash('sha256').update(output, 'utf8').digest('hex') === run.outputSha256;
 }
 
 function outputKey(
@@ -225,6 +244,13 @@ export function mapSessionError(err: unknown, identity: Record<string, unknown>)
         err.partial.output,
       ),
       {},
+      { cause: err },
+    );
+  }
+  if (err instanceof CommandSetupError) {
+    return new SessionFailed(
+      failureMessage(err.message, { ...details, reason: err.reason }),
+      { reason: err.reason },
       { cause: err },
     );
   }

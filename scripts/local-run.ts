@@ -63,6 +63,10 @@ Command:
   --stdin-file PATH        a file's contents on the command's stdin ("-": this process's stdin)
   --tty                    keep the pseudo-terminal (colours, progress bars)
   --raw                    no shell and no wrapper (shell: false): there is no exit code
+  --env NAME=VALUE         export NAME to the command (repeatable); sent like stdin, never on the command line
+  --user NAME|UID          run as this user (the local "container" runs as this machine's user)
+  --workdir PATH           run in this directory
+  --transfer MODE          auto (default), zstd, xz, gzip or plain: how output travels without --tty
 Run:
   --state-machine          run the synthesized "run one command" state machine locally (its Task
                            invokes the handler with the function's synthesized environment)
@@ -92,6 +96,10 @@ const OPTIONS = {
   'stdin-file': { type: 'string' },
   tty: { type: 'boolean' },
   raw: { type: 'boolean' },
+  env: { type: 'string', multiple: true },
+  user: { type: 'string' },
+  workdir: { type: 'string' },
+  transfer: { type: 'string' },
   'state-machine': { type: 'boolean' },
   'fan-out': { type: 'boolean' },
   'max-concurrency': { type: 'string' },
@@ -158,13 +166,30 @@ async function parseOptions(argv: readonly string[]): Promise<LocalRunOptions | 
     ...(values.tty ? { tty: true } : {}),
     ...(values.raw ? { raw: true } : {}),
   });
+  const execOptions = {
+    ...(values.env !== undefined ? { environment: parseEnvFlags(values.env) } : {}),
+    ...(values.user !== undefined ? { user: values.user } : {}),
+    ...(values.workdir !== undefined ? { workingDirectory: values.workdir } : {}),
+    ...(values.transfer !== undefined ? { transfer: values.transfer as ExecEvent['transfer'] } : {}),
+  };
   return {
-    event,
+    event: { ...event, ...execOptions },
     stateMachine: values['state-machine'] === true,
     fanOut,
     output,
     port: parsePort(values.port),
   };
+}
+
+/** `--env NAME=VALUE` flags as the event's environment; the Lambda validates names and values. */
+function parseEnvFlags(flags: readonly string[]): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const flag of flags) {
+    const equals = flag.indexOf('=');
+    if (equals < 1) throw usageError(`--env must be NAME=VALUE, got a value without "=" or without a name`);
+    environment[flag.slice(0, equals)] = flag.slice(equals + 1);
+  }
+  return environment;
 }
 
 const pretty = (value: unknown): string => `${JSON.stringify(value, null, JSON_INDENT)}\n`;

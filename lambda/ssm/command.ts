@@ -4,16 +4,21 @@
  * In container mode the agent splits the string with google/shlex and execs argv[0] on a pty, with
  * no shell, and never reports the exit status (spec §1, §7.3). In shell mode we therefore run
  *
- *   /bin/sh -c '<wrapper>' ecs-exec-runner '<user command>' ['<stdin>']
+ *   /bin/sh -c '<wrapper>' ecs-exec-runner '<user command>' ['<working directory>'] ['<user>']
  *
- * where the wrapper runs the user command as `sh -c "$1"` (so it is parsed by a real shell exactly
- * as written: quotes, `$`, `#`, newlines, `exit N`), feeds it `$2` as stdin or `/dev/null`, and
- * then prints the exit marker (exit-marker.ts) as the last line. Every word is quoted for shlex by
- * `quoteShlexWord`, so the agent hands each one to exec unchanged.
+ * where the wrapper (wrapper/script.ts) runs the user command as `sh -c "$1"` (so it is parsed by a
+ * real shell exactly as written: quotes, `$`, `#`, newlines, `exit N`), sends its output through a
+ * compressor and base64 when the container has them, and prints the exit marker last. Stdin and the
+ * environment are never on this command line (CloudTrail records it, `ps` shows it): they are
+ * `input`, sent on the data channel once the wrapper says it is ready. Every word is quoted for
+ * shlex by `quoteShlexWord`, so the agent hands each one to exec unchanged.
  */
 import { randomBytes } from 'node:crypto';
-import { assertMarkerNonce, EXIT_MARKER_PREFIX } from './exit-marker';
+import { assertMarkerNonce } from './exit-marker';
+import { DEFAULT_TRANSFER, isTransferRequest, type TransferRequest } from './transfer/modes';
 import type { TerminalSize } from './types';
+import { type Environment, environmentScript, stdinBytes } from './wrapper/input';
+import { wrapperScript } from './wrapper/script';
 
 export interface BuildCommandOptions {
   /** Wrap in `sh -c` with an exit marker (true) or send the command as it is (false, "raw"). */
@@ -24,8 +29,16 @@ export interface BuildCommandOptions {
    * (no colours, no progress bars); needs `cat` in the container.
    */
   readonly tty: boolean;
-  /** Shell mode only: given to the command as stdin, byte for byte, followed by EOF. No NUL. */
-  readonly stdin?: string;
+  /** Shell mode only: given to the command as stdin, byte for byte, followed by EOF (sent as `input`). */
+  readonly stdin?: string | Buffer;
+  /** Shell mode only: exported to the command (sent as `input`, never on the command line). */
+  readonly environment?: Environment;
+  /** Shell mode only: run the command as this user (name or uid); the container must run as root. */
+  readonly user?: string;
+  /** Shell mode only: run the command in this directory. */
+  readonly workingDirectory?: string;
+  /** Shell mode without tty: how output travels. @default 'auto' */
+  readonly transfer?: TransferRequest;
   /** Shell mode with tty only: set with `stty` before the command runs. @default DEFAULT_TERMINAL_SIZE */
   readonly terminalSize?: TerminalSize;
   /** The marker nonce. @default newMarkerNonce() */
@@ -39,6 +52,11 @@ export interface PreparedCommand {
   readonly command: string;
   /** The nonce to give OutputAssembler; null in raw mode. */
   readonly marker: string | null;
+  /**
+   * Bytes to send on the data channel once the wrapper's header says the pty is raw: the
+   * environment script, then stdin. Null when there is nothing to send (and in raw mode).
+   */
+  readonly input: Buffer | null;
 }
 
 /** The agent creates the pty at 0×0 (spec §6.1); without a size programs wrap or truncate at 80. */
@@ -51,6 +69,9 @@ const MAX_TERMINAL_DIMENSION = 0xffff;
 /** Linux refuses a single argv string longer than MAX_ARG_STRLEN (32 pages = 128 KiB, NUL included). */
 export const MAX_ARGUMENT_BYTES = 128 * 1024 - 1;
 const NONCE_BYTES = 16;
+/** User names as useradd and busybox adduser accept them, or a numeric uid. */
+const USER_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,31}$/;
+const MAX_PATH_BYTES = 4096;
 /** Words shlex and sh both take literally without quoting; anything else is single-quoted. */
 const PLAIN_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 /** Matches an unpaired surrogate: with the u flag a valid pair is one code point and never matches. */
@@ -81,78 +102,92 @@ export function newMarkerNonce(): string {
 export function buildCommand(userCommand: string, options: BuildCommandOptions): PreparedCommand {
   assertWellFormed('command', userCommand);
   if (!options.shell) {
-    if (options.stdin !== undefined) {
-      throw new RangeError(
-        'stdin needs shell mode: in raw mode the command only has the pty, which echoes input',
-      );
+    for (const field of ['stdin', 'environment', 'user', 'workingDirectory'] as const) {
+      if (options[field] !== undefined) {
+        throw new RangeError(`${field} needs shell mode: in raw mode the command only has the pty`);
+      }
     }
     // The agent would fail to start an empty argv; fail here, with a clearer message, instead.
     if (splitsToNothing(userCommand)) {
       throw new RangeError('command has no words to execute');
     }
-    return { command: userCommand, marker: null };
+    return { command: userCommand, marker: null, input: null };
   }
   if (/^\s*$/.test(userCommand)) {
     throw new RangeError('command is empty');
   }
   const nonce = options.nonce ?? newMarkerNonce();
   assertMarkerNonce(nonce);
+  const transfer = options.transfer ?? DEFAULT_TRANSFER;
+  if (!isTransferRequest(transfer))
+    throw new RangeError(`transfer must be one of auto, zstd, xz, gzip, plain`);
   const shellPath = options.shellPath ?? DEFAULT_SHELL_PATH;
+  const terminalSize = options.terminalSize ?? DEFAULT_TERMINAL_SIZE;
+  assertTerminalDimension('cols', terminalSize.cols);
+  assertTerminalDimension('rows', terminalSize.rows);
+  const environment =
+    options.environment !== undefined && Object.keys(options.environment).length > 0
+      ? environmentScript(options.environment)
+      : null;
+  // Empty stdin is just EOF, which /dev/null gives without the raw-mode round.
+  const stdinInput = options.stdin !== undefined ? stdinBytes(options.stdin) : null;
+  const stdin = stdinInput !== null && stdinInput.length > 0 ? stdinInput : null;
+  const extra: Array<[name: string, word: string]> = [];
+  const parameter = (name: string, word: string): string => {
+    extra.push([name, word]);
+    return `$${extra.length + 1}`;
+  };
+  const workingDirectoryParameter =
+    options.workingDirectory === undefined
+      ? null
+      : parameter('workingDirectory', checkedWorkingDirectory(options.workingDirectory));
+  const userParameter = options.user === undefined ? null : parameter('user', checkedUser(options.user));
+  const script = wrapperScript({
+    nonce,
+    shell: quoteShellWord(shellPath),
+    tty: options.tty,
+    terminalSize,
+    transfer,
+    environmentBytes: environment?.length ?? 0,
+    stdinBytes: stdin?.length ?? null,
+    workingDirectoryParameter,
+    userParameter,
+  });
   const words: Array<[name: string, word: string]> = [
     ['shellPath', shellPath],
     ['-c', '-c'],
-    ['wrapper script', wrapperScript(nonce, options, shellPath)],
+    ['wrapper script', script],
     ['$0', WRAPPER_NAME],
     ['command', userCommand],
+    ...extra,
   ];
-  if (options.stdin !== undefined) {
-    assertWellFormed('stdin', options.stdin);
-    words.push(['stdin', options.stdin]);
-  }
   for (const [name, word] of words) {
     assertArgument(name, word);
   }
-  return { command: words.map(([, word]) => quoteShlexWord(word)).join(' '), marker: nonce };
+  const inputParts = [environment, stdin].filter((part): part is Buffer => part !== null);
+  return {
+    command: words.map(([, word]) => quoteShlexWord(word)).join(' '),
+    marker: nonce,
+    input: inputParts.length > 0 ? Buffer.concat(inputParts) : null,
+  };
 }
 
-/**
- * The wrapper. `$1` is the user command, `$2` (if present) its stdin. It only uses POSIX sh
- * (checked with dash, bash and busybox ash) and double quotes, so that quoting it for shlex stays short.
- */
-function wrapperScript(nonce: string, options: BuildCommandOptions, shellPath: string): string {
-  const shell = quoteShellWord(shellPath);
-  // tty: the command's stderr is the wrapper's (the pty), kept as fd 5 while the shell that waits
-  // for the command has its own fd 2 on /dev/null. no tty: stderr joins stdout in the pipe to cat.
-  // The waiting shell must not see the real stderr: when a child dies of a signal, shells print
-  // "Killed" (bash: a line quoting the wrapper) there, which is not the command's output. The
-  // redirection has to be a permanent `exec 2>/dev/null` in a subshell of its own (dash prints
-  // such reports on the stderr of the command as redirected, not on an enclosing group's), and the
-  // command runs as `( exec … )` so that its redirections happen after the fork.
-  const commandStderr = options.tty ? '2>&5 5>&-' : '2>&1 3>&- 4>&-';
-  const command = `( exec ${shell} -c "$1" ${commandStderr} )`;
-  // `printf %s` writes $2 exactly (no escapes, no added newline) into a pipe, never into the pty,
-  // so nothing is echoed and the command sees EOF after it. Without stdin the command gets
-  // /dev/null: the pty never sends EOF, so anything reading stdin would wait until the deadline.
-  // (printf may fail with EPIPE if the command exits without reading; its stderr is /dev/null.)
-  const run = options.stdin === undefined ? `${command} </dev/null` : `printf "%s" "$2" | ${command}`;
-  // The prefix and the nonce are separate arguments so that the wrapper's own command line (which
-  // `ps` inside the container shows) never contains the marker text. An empty or odd $rc (the
-  // wrapper was killed half-way) prints no marker at all rather than a broken one.
-  const marker = `case $rc in ''|*[!0-9]*) ;; *) printf "\\n%s%s:%s\\n" ${EXIT_MARKER_PREFIX} ${nonce} "$rc";; esac`;
-  if (options.tty) {
-    const { cols, rows } = options.terminalSize ?? DEFAULT_TERMINAL_SIZE;
-    assertTerminalDimension('cols', cols);
-    assertTerminalDimension('rows', rows);
-    // stty works on its stdin, the pty; 2>/dev/null because minimal images may lack stty.
-    // `exit $?` keeps the subshell from exec-ing its last command in place (dash, busybox), which
-    // would make the wrapper itself the waiting shell.
-    return `stty cols ${cols} rows ${rows} 2>/dev/null; ( exec 2>/dev/null; ${run}; exit $? ) 5>&2; rc=$?; ${marker}`;
+function checkedUser(user: string): string {
+  if (!USER_PATTERN.test(user)) {
+    throw new RangeError(
+      `user must be a user name or uid ([A-Za-z0-9_][A-Za-z0-9._-], at most 32 characters), got ${JSON.stringify(user)}`,
+    );
   }
-  // POSIX sh has no pipefail, so the status of the command (left of `| cat`) travels back on fd 3
-  // into $rc, while its output goes through cat to the original stdout, kept as fd 4. The command
-  // itself gets neither fd. cat is waited for, so all output precedes the marker.
-  // The left side of `|` is a subshell in every shell, so its `exec 2>/dev/null` stays there.
-  return `exec 4>&1; rc=$( { { exec 2>/dev/null; ${run}; echo "$?" >&3; } | cat >&4; } 3>&1 ); ${marker}`;
+  return user;
+}
+
+function checkedWorkingDirectory(directory: string): string {
+  if (directory === '') throw new RangeError('workingDirectory must not be empty');
+  assertWellFormed('workingDirectory', directory);
+  if (Buffer.byteLength(directory, 'utf8') > MAX_PATH_BYTES) {
+    throw new RangeError(`workingDirectory must be at most ${MAX_PATH_BYTES} bytes`);
+  }
+  return directory;
 }
 
 /** Quotes for sh (not shlex): a plain word as it is, anything else in single quotes. */

@@ -119,3 +119,26 @@ export class ConnectError extends SessionError {
     this.name = 'ConnectError';
   }
 }
+
+/**
+ * The wrapper refused to start the command: a working directory, user or requested transfer the
+ * container cannot provide (transfer/header.ts lists the reasons). Nothing ran.
+ */
+export class CommandSetupError extends SessionError {
+  constructor(
+    readonly reason: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'CommandSetupError';
+  }
+}
+
+/** The compressed output could not be decoded to its end (corrupt or cut short); the partial output is kept. */
+export class OutputDecodeError extends SessionError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'OutputDecodeError';
+  }
+}

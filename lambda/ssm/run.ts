@@ -3,6 +3,8 @@ import { encodeOpenDataChannel, encodeSizePayload } from './codec';
 import { buildCommand, DEFAULT_TERMINAL_SIZE, type PreparedCommand } from './command';
 import {
   ChannelClosedError,
+  CommandSetupError,
+  OutputDecodeError,
   SessionAbortedError,
   SessionError,
   SessionInterruptedError,
@@ -10,17 +12,15 @@ import {
   type TimeoutKind,
 } from './errors';
 import type { ChannelClosed } from './handshake';
-import { BoundedOutputSink, OutputAssembler, TeeSink } from './output';
-import { DataChannelSession, RESEND_TICK_MS, type SessionStats } from './session';
+import { type AssembledOutput, BoundedOutputSink, OutputAssembler } from './output';
+import type { RunCommandOptions, RunResult, RunSessionOptions } from './run-options';
+import { DataChannelSession, RESEND_TICK_MS } from './session';
+import type { HeaderStatus } from './transfer/header';
 import { DataChannelConnection } from './transport';
-import type {
-  DataKeyProvider,
-  OutputSink,
-  ResumeSession,
-  SessionEndpoint,
-  SessionLogger,
-  TerminalSize,
-} from './types';
+import type { SessionEndpoint } from './types';
+import { inputFrames } from './wrapper/input';
+
+export type { RunCommandOptions, RunResult, RunSessionOptions } from './run-options';
 
 export const DEFAULT_TIMEOUT_MS = 300_000;
 export const DEFAULT_NO_PROGRESS_TIMEOUT_MS = 120_000;
@@ -35,82 +35,11 @@ const RESUME_BASE_DELAY_MS = 100;
 const TERMINATE_TIMEOUT_MS = 5_000;
 const CTRL_C = Buffer.from([0x03]);
 
-export interface RunSessionOptions {
-  /** Exit-marker nonce from `buildCommand`; null or absent for raw commands (exitCode is then null). */
-  readonly marker?: string | null;
-  /** Keyboard bytes sent on the data channel once the session is ready (the pty echoes them). */
-  readonly input?: Buffer | string;
-  /**
-   * Only for targets whose cluster has no ECS Exec KMS key: if no HandshakeRequest came this long
-   * after connecting, send queued input without waiting for the first output (a command that reads
-   * stdin before printing would otherwise wait forever). Unset: input waits for output or HandshakeComplete.
-   */
-  readonly noHandshakeAfterMs?: number;
-  /** Terminal size sent once the session is ready; null sends none. @default 200x50 */
-  readonly terminalSize?: TerminalSize | null;
-  /** Turn the pty's CRLF into LF. @default true */
-  readonly normalizeNewlines?: boolean;
-  /** Remove ANSI escape sequences. @default false */
-  readonly stripAnsi?: boolean;
-  /** Bytes of output kept in `output` (head and tail); every byte is still counted. @default 256 KiB */
-  readonly outputLimitBytes?: number;
-  /** Receives every processed output byte, e.g. to stream the full output to S3. */
-  readonly sink?: OutputSink;
-  /** Overall deadline from the start of `runSession`. @default 300 s */
-  readonly timeoutMs?: number;
-  /** Fail when nothing moves (no new data, no live socket) for this long. @default 120 s */
-  readonly noProgressTimeoutMs?: number;
-  /** @default 3 s */
-  readonly interruptGraceMs?: number;
-  /** @default 20 s */
-  readonly pingIntervalMs?: number;
-  readonly dataKeyProvider?: DataKeyProvider;
-  /** Called to get a fresh token when the socket drops before the session ended. */
-  readonly resume?: ResumeSession;
-  /** @default 3 */
-  readonly maxResumeAttempts?: number;
-  /** Best-effort hard stop of the remote session (ssm:TerminateSession) after a timeout, abort or failure. */
-  readonly terminate?: (sessionId: string) => Promise<void>;
-  readonly signal?: AbortSignal;
-  readonly logger?: SessionLogger;
-  /** Identifies this client across reconnects. @default a random UUID */
-  readonly clientId?: string;
-}
-
-export interface RunResult {
-  readonly sessionId: string;
-  /** The command's output: all of it, or head + notice + tail when longer than the limit. */
-  readonly output: string;
-  /** Every output byte (after newline normalisation and ANSI stripping), kept or not. */
-  readonly outputBytes: number;
-  readonly truncated: boolean;
-  readonly omittedBytes: number;
-  /** The command's exit status from the marker; null in raw mode or when the wrapper never reported it. */
-  readonly exitCode: number | null;
-  readonly encrypted: boolean;
-  /** HandshakeComplete's notice (e.g. "This session is encrypted using AWS KMS."); never part of output. */
-  readonly customerMessage: string;
-  /** Text the agent put into channel_closed on an otherwise complete run. */
-  readonly closeMessage: string;
-  readonly durationMs: number;
-  readonly reconnects: number;
-  readonly stats: Readonly<SessionStats>;
-}
-
 type Outcome = { kind: 'closed'; info: ChannelClosed } | { kind: 'failed'; error: SessionError };
 
 /** Runs one ECS Exec data-channel session to its end and returns its output and exit code. */
 export function runSession(endpoint: SessionEndpoint, options: RunSessionOptions = {}): Promise<RunResult> {
   return new SessionRunner(endpoint, options).run();
-}
-
-export interface RunCommandOptions extends RunSessionOptions {
-  /** Wrap in `sh -c` with an exit-code marker. @default true */
-  readonly shell?: boolean;
-  /** Keep the pty as the command's stdout (colours, columns). @default true */
-  readonly tty?: boolean;
-  /** Bytes for the command's stdin, delivered through the wrapper (never echoed). Shell mode only. */
-  readonly stdin?: string;
 }
 
 /**
@@ -126,10 +55,14 @@ export async function run(
     shell: options.shell ?? true,
     tty: options.tty ?? true,
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+    ...(options.environment !== undefined ? { environment: options.environment } : {}),
+    ...(options.user !== undefined ? { user: options.user } : {}),
+    ...(options.workingDirectory !== undefined ? { workingDirectory: options.workingDirectory } : {}),
+    ...(options.transfer !== undefined ? { transfer: options.transfer } : {}),
     terminalSize: options.terminalSize ?? DEFAULT_TERMINAL_SIZE,
   });
   const endpoint = await start(prepared);
-  return runSession(endpoint, { ...options, marker: prepared.marker });
+  return runSession(endpoint, { ...options, marker: prepared.marker, wrapperInput: prepared.input });
 }
 
 class SessionRunner {
@@ -149,6 +82,7 @@ class SessionRunner {
   private pendingInterruptError: SessionError | null = null;
   /** Whether the gateway has answered a ping on this session (it then tells a live socket from a dead one). */
   private pongSeen = false;
+  private setupFailure: CommandSetupError | null = null;
 
   constructor(
     private readonly endpoint: SessionEndpoint,
@@ -160,7 +94,9 @@ class SessionRunner {
       nonce: options.marker ?? null,
       normalizeNewlines: options.normalizeNewlines ?? true,
       stripAnsi: options.stripAnsi ?? false,
-      sink: options.sink ? new TeeSink(this.view, options.sink) : this.view,
+      sink: this.view,
+      ...(options.sink ? { fullSink: options.sink } : {}),
+      onHeader: (status) => this.onHeader(status),
     });
     this.session = new DataChannelSession({
       sessionId: endpoint.sessionId,
@@ -179,6 +115,20 @@ class SessionRunner {
     const size = options.terminalSize === undefined ? DEFAULT_TERMINAL_SIZE : options.terminalSize;
     if (size !== null) this.session.sendSize(encodeSizePayload(size.cols, size.rows));
     if (options.input !== undefined) this.session.sendInput(Buffer.from(options.input));
+  }
+
+  /** The wrapper is ready (the pty is raw and silent): its input may go now, in order. */
+  private onHeader(status: HeaderStatus): void {
+    if (status.kind === 'refused') {
+      this.setupFailure = new CommandSetupError(
+        status.failure,
+        `the command was not started: ${status.text}`,
+      );
+      return;
+    }
+    const input = this.options.wrapperInput;
+    if (status.kind !== 'ready' || input === null || input === undefined) return;
+    for (const frame of inputFrames(input)) this.session.sendInput(frame);
   }
 
   async run(): Promise<RunResult> {
@@ -347,28 +297,42 @@ class SessionRunner {
   }
 
   private async conclude(outcome: Outcome): Promise<RunResult> {
-    const { exitCode } = this.assembler.finish();
+    const assembled = await this.assembler.finish();
+    const { exitCode } = assembled;
     const durationMs = Date.now() - this.startedMs;
     if (outcome.kind === 'failed') {
       await this.terminateQuietly();
-      throw this.withPartial(outcome.error);
+      throw this.withPartial(outcome.error, assembled);
     }
+    if (this.setupFailure !== null) throw this.withPartial(this.setupFailure, assembled);
     const closeMessage = outcome.info.output;
     if (this.session.undeliveredCount > 0) {
       throw this.withPartial(
         new SessionInterruptedError(
           `the session closed with ${this.session.undeliveredCount} output frames stuck behind missing sequence number ${this.session.nextExpectedSequence}`,
         ),
+        assembled,
       );
     }
     // Error text in channel_closed means the command did not run to the end, unless the wrapper
     // proved it did by printing its exit status.
     if (closeMessage !== '' && exitCode === null)
-      throw this.withPartial(new ChannelClosedError(closeMessage));
+      throw this.withPartial(new ChannelClosedError(closeMessage), assembled);
+    if (assembled.decodeError !== undefined) {
+      throw this.withPartial(
+        new OutputDecodeError(
+          `the ${assembled.transfer} output could not be decoded: ${assembled.decodeError.message}`,
+          { cause: assembled.decodeError },
+        ),
+        assembled,
+      );
+    }
     return {
       sessionId: this.endpoint.sessionId,
       output: this.view.text(),
-      outputBytes: this.view.totalBytes,
+      outputBytes: assembled.fullBytes,
+      outputSha256: assembled.outputSha256,
+      transfer: assembled.transfer,
       truncated: this.view.truncated,
       omittedBytes: this.view.omittedBytes,
       exitCode,
@@ -381,11 +345,11 @@ class SessionRunner {
     };
   }
 
-  private withPartial(error: SessionError): SessionError {
+  private withPartial(error: SessionError, assembled: AssembledOutput): SessionError {
     error.sessionId = this.endpoint.sessionId;
     return error.withPartial({
       output: this.view.text(),
-      outputBytes: this.view.totalBytes,
+      outputBytes: assembled.fullBytes,
       truncated: this.view.truncated,
     });
   }

@@ -37,6 +37,7 @@ describe('parseExecEvent', () => {
       outputLimitBytes: DEFAULT_OUTPUT_LIMIT_BYTES,
       stripAnsi: true,
       failOnNonZeroExit: true,
+      transfer: 'auto',
     });
   });
 
@@ -111,10 +112,6 @@ describe('parseExecEvent', () => {
       /"stdin" needs "shell": true/,
     ],
     [
-      { command: 'ls', cluster: 'prod', task: TASK_ID, stdin: 'é'.repeat(MAX_STDIN_BYTES / 2 + 1) },
-      /at most 65536 bytes/,
-    ],
-    [
       { command: 'ls', cluster: 'prod', task: TASK_ID, timeoutSeconds: 0 },
       /"timeoutSeconds" must be a whole number from 1 to 900, got 0/,
     ],
@@ -129,6 +126,11 @@ describe('parseExecEvent', () => {
     ],
     [{ command: 'ls', cluster: 'prod', task: TASK_ID, commnd: 'typo' }, /unknown field "commnd"/],
   ])('rejects %j', (event, pattern) => rejects(event, pattern));
+
+  it('rejects stdin over its limit in UTF-8 bytes', () => {
+    const stdin = 'é'.repeat(MAX_STDIN_BYTES / 2 + 1);
+    rejects({ command: 'ls', cluster: 'prod', task: TASK_ID, stdin }, /at most 1048576 bytes/);
+  });
 
   it('rejects a cluster outside the allowed list, by name or ARN', () => {
     const defaults = defaultsFromEnv({

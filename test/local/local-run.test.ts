@@ -43,6 +43,11 @@ beforeAll(async () => {
     fanOut: runLocal(['--fan-out', '--service', DEFAULT_WORLD_IDS.service, '--output', 'text', 'hostname']),
     fanOutTask: runLocal(['--fan-out', '--task', DEFAULT_WORLD_IDS.taskId, 'hostname']),
     help: runLocal(['--help']),
+    execOptions: runLocal([
+      ...['--env', 'GREETING=hello there', '--env', 'EMPTY=', '--workdir', '/tmp', '--user', 'nobody'],
+      ...['--transfer', 'gzip', '--output', 'json'],
+      'printf "%s|%s|%s|%s" "$GREETING" "$(env | grep -c ^EMPTY=$)" "$(pwd)" "$(id -un)"',
+    ]),
   };
 });
 
@@ -53,6 +58,12 @@ afterAll(async () => {
 });
 
 describe('npm start', () => {
+  it('passes --env, --workdir, --user and --transfer into the event', async () => {
+    const { code, stdout } = await result('execOptions');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ output: 'hello there|1|/tmp|nobody', transfer: 'gzip' });
+  });
+
   it('runs `uname -a` end to end and prints the state result as pretty JSON', async () => {
     const { code, stdout, stderr } = await result('uname');
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });

@@ -1,6 +1,7 @@
 /**
  * Each entry point of the package depends on what its package.json promises, read from its import
- * graph (esbuild's metafile of the sources, packages left external): the client on `ws` only, the
+ * graph (esbuild's metafile of the sources, packages left external): the client on `ws` and the
+ * two decompressors of the exact output channel (`fzstd`, `xz-decompress`), the
  * contract on nothing, the construct on aws-cdk-lib and constructs (never an AWS SDK client).
  */
 import * as path from 'node:path';
@@ -57,11 +58,11 @@ describe('entry points and their dependencies', () => {
     ]);
   });
 
-  it('ecs-exec-runner/client needs ws and node built-ins only (the one runtime dependency)', async () => {
+  it('ecs-exec-runner/client needs ws, the decompressors and node built-ins only (the runtime dependencies)', async () => {
     const imports = await externalImports(sourceOf('./client'));
     const packages = new Set(imports.filter((i) => !isBuiltin(i.path)).map((i) => packageOf(i.path)));
-    expect([...packages]).toEqual(['ws']);
-    expect(Object.keys(REPO_PACKAGE.dependencies)).toEqual(['ws']);
+    expect([...packages].sort()).toEqual(['fzstd', 'ws', 'xz-decompress']);
+    expect(Object.keys(REPO_PACKAGE.dependencies).sort()).toEqual(['fzstd', 'ws', 'xz-decompress']);
   });
 
   it('ecs-exec-runner/contract imports nothing at all', async () => {

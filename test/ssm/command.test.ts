@@ -18,7 +18,6 @@ import {
   type BuildCommandOptions,
   buildCommand,
   DEFAULT_SHELL_PATH,
-  MAX_ARGUMENT_BYTES,
   newMarkerNonce,
   type PreparedCommand,
   quoteShlexWord,
@@ -26,6 +25,9 @@ import {
 } from '../../lambda/ssm/command';
 import { EXIT_MARKER_PREFIX } from '../../lambda/ssm/exit-marker';
 import { BoundedOutputSink, OutputAssembler } from '../../lambda/ssm/output';
+import { HEADER_PREFIX, HeaderReader } from '../../lambda/ssm/transfer/header';
+import type { Transfer } from '../../lambda/ssm/transfer/modes';
+import { MAX_STDIN_BYTES } from '../../lambda/ssm/wrapper/input';
 import { shlexSplit } from '../../local/shlex';
 
 const NONCE = '0123456789abcdef0123456789abcdef';
@@ -39,6 +41,7 @@ const TEST_ENV = { ...process.env, HOME: FAKE_HOME, LANG: 'C.UTF-8', TERM: 'xter
 interface RunResult {
   readonly output: string;
   readonly exitCode: number | null;
+  readonly transfer: Transfer;
   readonly raw: Buffer;
   readonly stderr: string;
 }
@@ -48,12 +51,16 @@ interface AssembleOptions {
   readonly stripAnsi?: boolean;
 }
 
-function assembleOutput(prepared: PreparedCommand, chunks: readonly Buffer[], options: AssembleOptions) {
+async function assembleOutput(
+  prepared: PreparedCommand,
+  chunks: readonly Buffer[],
+  options: AssembleOptions,
+) {
   const sink = new BoundedOutputSink(OUTPUT_LIMIT_BYTES);
   const assembler = new OutputAssembler({ nonce: prepared.marker, sink, ...options });
   for (const chunk of chunks) assembler.push(chunk);
-  const { exitCode } = assembler.finish();
-  return { output: sink.text(), exitCode };
+  const { exitCode, transfer } = await assembler.finish();
+  return { output: sink.text(), exitCode, transfer };
 }
 
 /**
@@ -83,7 +90,11 @@ async function runDirect(prepared: PreparedCommand, options: AssembleOptions = {
     child.stdin.destroy();
   }
   const raw = Buffer.concat(stdout);
-  return { ...assembleOutput(prepared, [raw], options), raw, stderr: Buffer.concat(stderr).toString() };
+  return {
+    ...(await assembleOutput(prepared, [raw], options)),
+    raw,
+    stderr: Buffer.concat(stderr).toString(),
+  };
 }
 
 /**
@@ -134,10 +145,19 @@ async function runInPty(prepared: PreparedCommand, options: AssembleOptions = {}
   const chunks: Buffer[] = [];
   let tail = Buffer.alloc(0);
   let onSentinel = (): void => {};
+  // The wrapper's input goes once its header says the pty is raw, as the session runner does it.
+  const header =
+    prepared.input !== null && prepared.marker !== null ? new HeaderReader(prepared.marker) : null;
+  let inputSent = false;
   // With `encoding: null` node-pty delivers Buffers, although its typings say string.
   terminal.onData((data: string | Buffer) => {
     const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data);
     chunks.push(chunk);
+    if (header !== null && !inputSent) {
+      header.push(chunk);
+      inputSent = header.status.kind !== 'pending';
+      if (header.status.kind === 'ready') terminal.write(prepared.input as unknown as string);
+    }
     tail = Buffer.concat([tail, chunk]).subarray(-PTY_END_SENTINEL.length);
     if (tail.equals(PTY_END_SENTINEL)) onSentinel();
   });
@@ -162,7 +182,7 @@ async function runInPty(prepared: PreparedCommand, options: AssembleOptions = {}
   }
   const all = Buffer.concat(chunks);
   const raw = all.subarray(0, all.length - PTY_END_SENTINEL.length);
-  return { ...assembleOutput(prepared, [raw], options), raw, stderr: '' };
+  return { ...(await assembleOutput(prepared, [raw], options)), raw, stderr: '' };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,7 +263,11 @@ describe('newMarkerNonce', () => {
 describe('buildCommand', () => {
   it('passes a raw command through unchanged, without a marker', () => {
     const command = `echo "a b" 'c' # comment`;
-    expect(buildCommand(command, { shell: false, tty: true })).toEqual({ command, marker: null });
+    expect(buildCommand(command, { shell: false, tty: true })).toEqual({
+      command,
+      marker: null,
+      input: null,
+    });
   });
 
   it.each([
@@ -278,12 +302,6 @@ describe('buildCommand', () => {
       message: /^command contains a NUL/,
     },
     {
-      name: 'NUL in stdin',
-      command: 'cat',
-      options: { shell: true, tty: true, stdin: '\0' },
-      message: /^stdin contains a NUL/,
-    },
-    {
       name: 'a lone surrogate in the command',
       command: 'echo \ud800',
       options: { shell: true, tty: true },
@@ -314,10 +332,46 @@ describe('buildCommand', () => {
       message: /rows/,
     },
     {
-      name: 'stdin too large for one argument',
+      name: 'stdin over its limit',
       command: 'cat',
-      options: { shell: true, tty: false, stdin: 'x'.repeat(MAX_ARGUMENT_BYTES + 1) },
-      message: /^stdin is 131072 bytes/,
+      options: { shell: true, tty: false, stdin: Buffer.alloc(MAX_STDIN_BYTES + 1) },
+      message: new RegExp(`^stdin is ${MAX_STDIN_BYTES + 1} bytes`),
+    },
+    {
+      name: 'an environment in raw mode',
+      command: 'env',
+      options: { shell: false, tty: true, environment: { A: '1' } },
+      message: /environment needs shell mode/,
+    },
+    {
+      name: 'a bad environment name',
+      command: 'env',
+      options: { shell: true, tty: false, environment: { 'A-B': 'secret-value' } },
+      message: /"A-B" is not a POSIX name/,
+    },
+    {
+      name: 'a NUL in an environment value',
+      command: 'env',
+      options: { shell: true, tty: false, environment: { A: 'x\0y' } },
+      message: /value of A contains a NUL/,
+    },
+    {
+      name: 'a user name with a space',
+      command: 'id',
+      options: { shell: true, tty: false, user: 'a b' },
+      message: /^user must be/,
+    },
+    {
+      name: 'an empty working directory',
+      command: 'pwd',
+      options: { shell: true, tty: false, workingDirectory: '' },
+      message: /workingDirectory must not be empty/,
+    },
+    {
+      name: 'an unknown transfer',
+      command: 'true',
+      options: { shell: true, tty: false, transfer: 'brotli' },
+      message: /transfer must be one of/,
     },
   ])('rejects $name with a RangeError', ({ command, options, message }) => {
     const build = () => buildCommand(command, options as BuildCommandOptions);
@@ -329,9 +383,10 @@ describe('buildCommand', () => {
     const prepared = buildCommand('echo hi', { shell: true, tty: true, stdin: 'in', nonce: NONCE });
     const argv = shlexSplit(prepared.command);
     expect(prepared.marker).toBe(NONCE);
-    expect(argv).toHaveLength(6);
+    expect(argv).toHaveLength(5);
     expect(argv.slice(0, 2)).toEqual([DEFAULT_SHELL_PATH, '-c']);
-    expect(argv.slice(3)).toEqual([WRAPPER_NAME, 'echo hi', 'in']);
+    expect(argv.slice(3)).toEqual([WRAPPER_NAME, 'echo hi']);
+    expect(prepared.input).toEqual(Buffer.from('in'));
     expect(argv[2]).toContain('stty cols 200 rows 50');
     // The marker text itself never appears in the command line (nor in `ps` inside the container).
     expect(prepared.command).not.toContain(`${EXIT_MARKER_PREFIX}${NONCE}`);
@@ -341,20 +396,27 @@ describe('buildCommand', () => {
     const sized = buildCommand('true', { shell: true, tty: true, terminalSize: { cols: 123, rows: 45 } });
     expect(shlexSplit(sized.command)[2]).toContain('stty cols 123 rows 45');
     const piped = buildCommand('true', { shell: true, tty: false });
-    expect(shlexSplit(piped.command)[2]).not.toContain('stty');
+    expect(shlexSplit(piped.command)[2]).not.toContain('stty cols');
     expect(piped.marker).toMatch(/^[0-9a-f]{32}$/);
   });
 
-  it('delivers any command and stdin to the shell as exact arguments (property)', () => {
+  it('delivers any command as an exact argument, and stdin and environment only as input (property)', () => {
     const text = fc.string({ unit: 'binary', maxLength: 40 }).filter((s) => !s.includes('\0'));
+    const secret = text.map((s) => `S3CR3T-${s}`);
     fc.assert(
       fc.property(
         text.filter((s) => /\S/.test(s)),
-        fc.option(text, { nil: undefined }),
+        fc.option(secret, { nil: undefined }),
+        fc.option(secret, { nil: undefined }),
         fc.boolean(),
-        (command, stdin, tty) => {
-          const argv = shlexSplit(buildCommand(command, { shell: true, tty, stdin }).command);
-          expect(argv.slice(4)).toEqual(stdin === undefined ? [command] : [command, stdin]);
+        (command, stdin, value, tty) => {
+          const environment = value === undefined ? undefined : { SECRET_VALUE: value };
+          const prepared = buildCommand(command, { shell: true, tty, stdin, environment });
+          expect(shlexSplit(prepared.command).slice(4)).toEqual([command]);
+          expect(prepared.command).not.toContain('S3CR3T-');
+          expect(prepared.command).not.toContain('SECRET_VALUE');
+          if (stdin !== undefined) expect(prepared.input?.toString('utf8').endsWith(stdin)).toBe(true);
+          if (stdin === undefined && value === undefined) expect(prepared.input).toBeNull();
         },
       ),
       { numRuns: 500 },
@@ -391,6 +453,7 @@ interface E2ECase {
   readonly name: string;
   readonly command: string;
   readonly stdin?: string;
+  readonly environment?: Readonly<Record<string, string>>;
   readonly output: string;
   readonly exitCode: number | null;
 }
@@ -477,6 +540,21 @@ const E2E_CASES: readonly E2ECase[] = [
   },
   { name: 'empty stdin', command: `wc -c | tr -d ' '`, stdin: '', output: '0\n', exitCode: 0 },
   {
+    name: 'environment values byte for byte, with stdin',
+    command: `printf '%s|%s|' "$ONE" "$TWO"; cat`,
+    stdin: 'in',
+    environment: { ONE: `it's "q" \\ $HOME \`x\` 日本\n`, TWO: '' },
+    output: `it's "q" \\ $HOME \`x\` 日本\n||in`,
+    exitCode: 0,
+  },
+  {
+    name: 'an environment without stdin',
+    command: 'printf "%s" "$ONLY"; cat',
+    environment: { ONLY: 'value' },
+    output: 'value',
+    exitCode: 0,
+  },
+  {
     name: 'stdin the command does not read',
     command: 'echo ignored; exit 4',
     stdin: 'x'.repeat(100_000),
@@ -499,12 +577,19 @@ const E2E_CASES: readonly E2ECase[] = [
 ];
 
 describe.each(SHELLS)('end to end through $name, tty=false, direct exec', ({ path }) => {
-  it.each(E2E_CASES)('runs $name', async ({ command, stdin, output, exitCode }) => {
+  it.each(E2E_CASES)('runs $name', async ({ command, stdin, environment, output, exitCode }) => {
     // Prepare
-    const prepared = buildCommand(command, { shell: true, tty: false, stdin, nonce: NONCE, shellPath: path });
+    const prepared = buildCommand(command, {
+      shell: true,
+      tty: false,
+      stdin,
+      environment,
+      nonce: NONCE,
+      shellPath: path,
+    });
 
-    // Act
-    const result = await runDirect(prepared);
+    // Act: stdin needs the pty (the wrapper makes it raw to read it), everything else runs on a pipe.
+    const result = prepared.input === null ? await runDirect(prepared) : await runInPty(prepared);
 
     // Assess
     expect(result.output).toBe(output);
@@ -523,14 +608,14 @@ describe.each(SHELLS)('end to end through $name, tty=false, direct exec', ({ pat
     expect(result.raw.toString()).not.toContain(EXIT_MARKER_PREFIX);
   });
 
-  it('runs the tty=true wrapper too (stdout is a pipe here, so only the output is checked)', async () => {
+  it('runs the tty=true wrapper too', async () => {
     const prepared = buildCommand('echo "$1-less"; printf %s "$(cat)"; exit 5', {
       shell: true,
       tty: true,
       stdin: 'in\nput',
       shellPath: path,
     });
-    const result = await runDirect(prepared);
+    const result = await runInPty(prepared);
     expect(result).toMatchObject({ output: '-less\nin\nput', exitCode: 5, stderr: '' });
   });
 });
@@ -550,14 +635,22 @@ describe.each([true, false])('end to end on a real pty (tty=%s)', (tty) => {
     expect(result).toMatchObject({ output: expected, exitCode: 0 });
   });
 
-  it('gets CRLF from the pty and LF after normalising', async () => {
-    const prepared = prepare(String.raw`printf 'a\nb\n'`);
+  it('on the plain path gets CRLF from the pty with a tty (LF after normalising), and LF without', async () => {
+    const prepared = prepare(String.raw`printf 'a\nb\n'`, { transfer: 'plain' });
     const result = await runInPty(prepared);
-    expect(result.raw.toString()).toContain('a\r\nb\r\n');
-    expect(result.raw.toString()).toContain(`\r\n${EXIT_MARKER_PREFIX}${NONCE}:0\r\n`);
+    const eol = tty ? '\r\n' : '\n';
+    expect(result.transfer).toBe('plain');
+    expect(result.raw.toString()).toContain(`a${eol}b${eol}`);
+    expect(result.raw.toString()).toContain(`${eol}${EXIT_MARKER_PREFIX}${NONCE}:0${eol}`);
     expect(result.output).toBe('a\nb\n');
     const kept = await runInPty(prepared, { normalizeNewlines: false });
-    expect(kept.output).toBe('a\r\nb\r\n');
+    expect(kept.output).toBe(`a${eol}b${eol}`);
+  });
+
+  it('picks zstd when the container has it, unless there is a tty', async () => {
+    const result = await runInPty(prepare(String.raw`printf 'a\r\nb\0'`));
+    expect(result).toMatchObject({ transfer: tty ? 'plain' : 'zstd', exitCode: 0 });
+    expect(result.output).toBe('a\r\nb\0');
   });
 
   it('merges stderr in order', async () => {
@@ -568,7 +661,8 @@ describe.each([true, false])('end to end on a real pty (tty=%s)', (tty) => {
   it('delivers stdin byte for byte without echoing it', async () => {
     const result = await runInPty(prepare('cat', { stdin: STDIN_TEXT }));
     expect(result).toMatchObject({ output: STDIN_TEXT, exitCode: 0 });
-    expect(result.raw.toString().split('no trailing newline')).toHaveLength(2);
+    // Once, from cat, on the plain tty path; not even that in the base64 of the compressed path.
+    expect(result.raw.toString().split('no trailing newline')).toHaveLength(tty ? 2 : 1);
   });
 
   it('does not hang on a command that reads stdin when none is given', async () => {
@@ -620,6 +714,18 @@ describe('end to end on a real pty (terminal size and raw mode)', () => {
     const command = `echo partial; kill -9 $(cut -d' ' -f4 /proc/$PPID/stat)`;
     const result = await runInPty(buildCommand(command, { shell: true, tty: true }));
     expect(result).toMatchObject({ output: 'partial\n', exitCode: null });
+  });
+
+  it('refuses to switch user when the container does not run as root', async () => {
+    const prepared = buildCommand('echo never', { shell: true, tty: false, user: 'root', nonce: NONCE });
+    // The agent runs the wrapper as the container's user: here `nobody`.
+    const asNobody = {
+      ...prepared,
+      command: `setpriv --reuid=65534 --regid=65534 --clear-groups ${prepared.command}`,
+    };
+    const result = await runInPty(asNobody);
+    expect(result.raw.toString()).toBe(`${HEADER_PREFIX}${NONCE}:!not-root\r\n`);
+    expect(result.exitCode).toBeNull();
   });
 
   it('runs a raw command split by shlex, without a shell or an exit code', async () => {

@@ -72,14 +72,14 @@ class RecordingSink implements OutputSink {
   }
 }
 
-function assemble(
+async function assemble(
   chunks: readonly Buffer[],
   options: { nonce: string | null; normalizeNewlines?: boolean; stripAnsi?: boolean },
-): { text: string; exitCode: number | null } {
+): Promise<{ text: string; exitCode: number | null }> {
   const sink = new RecordingSink();
   const assembler = new OutputAssembler({ ...options, sink });
   for (const chunk of chunks) assembler.push(chunk);
-  const { exitCode } = assembler.finish();
+  const { exitCode } = await assembler.finish();
   return { text: sink.bytes().toString('utf8'), exitCode };
 }
 
@@ -605,28 +605,31 @@ describe('OutputAssembler', () => {
   const ptyStream = (output: string, exitCode: number): Buffer =>
     Buffer.from(output.replaceAll('\n', CRLF) + markerLine(NONCE, exitCode, CRLF));
 
-  it('strips the marker, normalises and reports the exit code', () => {
-    const result = assemble([ptyStream('\x1b[32mok\x1b[0m\nline 2\n', 4)], { nonce: NONCE, stripAnsi: true });
+  it('strips the marker, normalises and reports the exit code', async () => {
+    const result = await assemble([ptyStream('\x1b[32mok\x1b[0m\nline 2\n', 4)], {
+      nonce: NONCE,
+      stripAnsi: true,
+    });
     expect(result).toEqual({ text: 'ok\nline 2\n', exitCode: 4 });
   });
 
-  it('passes everything through in raw mode', () => {
+  it('passes everything through in raw mode', async () => {
     const stream = ptyStream('out\n', 0);
-    expect(assemble([stream], { nonce: null })).toEqual({
+    expect(await assemble([stream], { nonce: null })).toEqual({
       text: `out\n\n${formatExitMarker(NONCE, 0)}\n`,
       exitCode: null,
     });
   });
 
-  it('keeps CRLF and escapes when asked to', () => {
+  it('keeps CRLF and escapes when asked to', async () => {
     const stream = ptyStream('\x1b[1ma\nb', 0);
-    expect(assemble([stream], { nonce: NONCE, normalizeNewlines: false })).toEqual({
+    expect(await assemble([stream], { nonce: NONCE, normalizeNewlines: false })).toEqual({
       text: '\x1b[1ma\r\nb',
       exitCode: 0,
     });
   });
 
-  it('gives identical output and exit code for any chunking (property)', () => {
+  it('gives identical output and exit code for any chunking (property)', async () => {
     const outputArb = fc
       .array(
         fc.oneof(
@@ -643,16 +646,16 @@ describe('OutputAssembler', () => {
         { maxLength: 15 },
       )
       .map((parts) => parts.join(''));
-    fc.assert(
-      fc.property(
+    await fc.assert(
+      fc.asyncProperty(
         outputArb,
         fc.integer({ min: 0, max: 255 }),
         offsetsArb,
         fc.boolean(),
-        (output, exitCode, offsets, stripAnsi) => {
+        async (output, exitCode, offsets, stripAnsi) => {
           const stream = ptyStream(output, exitCode);
-          const whole = assemble([stream], { nonce: NONCE, stripAnsi });
-          expect(assemble(splitAt(stream, offsets), { nonce: NONCE, stripAnsi })).toEqual(whole);
+          const whole = await assemble([stream], { nonce: NONCE, stripAnsi });
+          expect(await assemble(splitAt(stream, offsets), { nonce: NONCE, stripAnsi })).toEqual(whole);
           expect(whole.exitCode).toBe(exitCode);
           if (!stripAnsi) {
             // Normalising removes exactly the CRs the pty added before each LF.
@@ -664,17 +667,17 @@ describe('OutputAssembler', () => {
     );
   });
 
-  it('ends the sink once, and finish is idempotent', () => {
+  it('ends the sink once, and finish is idempotent', async () => {
     const sink = new RecordingSink();
     const assembler = new OutputAssembler({ nonce: NONCE, sink });
     assembler.push(ptyStream('x', 9));
-    expect(assembler.finish()).toEqual({ exitCode: 9 });
-    expect(assembler.finish()).toEqual({ exitCode: 9 });
+    expect(await assembler.finish()).toMatchObject({ exitCode: 9, transfer: 'plain' });
+    expect(await assembler.finish()).toMatchObject({ exitCode: 9 });
     expect(sink.ended).toBe(1);
     expect(() => assembler.push(Buffer.from('late'))).toThrow(/after finish/);
   });
 
-  it('snapshots delivered and held-back output without ending anything', () => {
+  it('snapshots delivered and held-back output without ending anything', async () => {
     // Prepare
     const sink = new BoundedOutputSink(1024);
     const assembler = new OutputAssembler({ nonce: NONCE, sink });
@@ -692,7 +695,7 @@ describe('OutputAssembler', () => {
     expect(deliveredMidway).toBe('partial line\nsecond ');
     expect(beforeEnd).toEqual({ output: 'partial line\nsecond €\n', outputBytes: 24, truncated: false });
     expect(assembler.rawBytes).toBe(26);
-    assembler.finish();
+    await assembler.finish();
     expect(assembler.snapshot()).toEqual({
       output: 'partial line\nsecond €\n',
       outputBytes: 24,
