@@ -14,6 +14,7 @@ import {
   createSfnClient,
   s3TextReader,
 } from './clients';
+import { DOCTOR_USAGE, doctorSubcommand } from './doctor';
 import { readStdinFile } from './event';
 import { CliError, RunExitCode, usageError } from './execution-exit-codes';
 import { ExitCode } from './exit-codes';
@@ -161,11 +162,19 @@ export async function main(argv: readonly string[], deps: MainDeps): Promise<num
         return await runSubcommand(rest, deps);
       case 'history':
         return await historySubcommand(rest, deps);
+      case 'doctor':
+        return await doctorSubcommand(rest, deps.io);
       case 'help':
       case '--help':
       case '-h':
         deps.io.stdout.write(
-          rest[0] === 'run' ? RUN_USAGE : rest[0] === 'history' ? HISTORY_USAGE : MAIN_USAGE,
+          rest[0] === 'run'
+            ? RUN_USAGE
+            : rest[0] === 'history'
+              ? HISTORY_USAGE
+              : rest[0] === 'doctor'
+                ? DOCTOR_USAGE
+                : MAIN_USAGE,
         );
         return ExitCode.Success;
       default:

@@ -41,7 +41,9 @@ Commands:
                                   (--fan-out: on every task of a service, one block per task)
   history [--region R] <execution-arn>
                                   print an execution's events as a timeline
-  help [run|history]              show help
+  doctor --cluster C (--task T | --service S) [--probe] [--json]
+                                  say why ECS Exec would not work on a target, and how to fix it
+  help [run|history|doctor]       show help
 
 Run "ecs-exec run --help" for the options.
 `;

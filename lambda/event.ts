@@ -241,3 +241,58 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   return value === null ? 'null' : typeof value === 'object' ? 'an object' : String(value);
 }
+
+// ---- the doctor action: {"action": "doctor", "cluster", "task" | "service", "container", "probe"} ----
+
+export const DOCTOR_ACTION = 'doctor';
+
+/** A validated doctor event: the target, and whether to run the live probe. */
+export interface DoctorRequest {
+  readonly cluster: string;
+  readonly task?: string;
+  readonly service?: string;
+  readonly container?: string;
+  readonly probe: boolean;
+}
+
+const DOCTOR_FIELDS: ReadonlySet<string> = new Set([
+  'action',
+  'cluster',
+  'task',
+  'service',
+  'container',
+  'probe',
+]);
+
+/** True for `{"action": "doctor", …}`; every other event is an exec event. */
+export function isDoctorEvent(input: unknown): boolean {
+  return (
+    input !== null &&
+    typeof input === 'object' &&
+    !Array.isArray(input) &&
+    (input as Record<string, unknown>).action === DOCTOR_ACTION
+  );
+}
+
+/** Validates a doctor event with the exec event's rules for the target (and the same defaults). */
+export function parseDoctorEvent(input: unknown, defaults: EventDefaults = {}): DoctorRequest {
+  const event = input as Record<string, unknown>;
+  const unknown = Object.keys(event).filter((key) => !DOCTOR_FIELDS.has(key));
+  if (unknown.length > 0) {
+    throw new InvalidInput(
+      `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')} for the doctor action; allowed: ${[...DOCTOR_FIELDS].join(', ')}`,
+    );
+  }
+  // The exec rules for cluster, task, service and container, with a placeholder command.
+  const target = Object.fromEntries(
+    Object.entries(event).filter(([key]) => key !== 'action' && key !== 'probe'),
+  );
+  const parsed = parseExecEvent({ ...target, command: 'true' }, defaults);
+  const probeValue = optionalBoolean(event, 'probe') ?? false;
+  return {
+    cluster: parsed.cluster,
+    ...(parsed.target.kind === 'task' ? { task: parsed.target.task } : { service: parsed.target.service }),
+    ...(parsed.container !== undefined ? { container: parsed.container } : {}),
+    probe: probeValue,
+  };
+}

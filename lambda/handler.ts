@@ -3,8 +3,11 @@ import type { Context } from 'aws-lambda';
 import { type AwsClients, createAwsClients } from './aws/clients';
 import { type CallbackReport, runWithTaskToken } from './callback';
 import { ExecEnv, type ExecResult } from './contract';
+import { runDoctorAction } from './doctor/action';
+import { withDoctorHint } from './doctor/hint';
+import type { DoctorReport } from './doctor/report';
 import { ExecError, InvalidInput, SessionFailed } from './errors';
-import { defaultsFromEnv, type ExecRequest, parseExecEvent } from './event';
+import { defaultsFromEnv, type ExecRequest, isDoctorEvent, parseDoctorEvent, parseExecEvent } from './event';
 import { idempotentRunner } from './idempotency';
 import { runExec } from './service';
 import type { SessionLogger } from './ssm/types';
@@ -23,16 +26,20 @@ let clients: AwsClients | undefined;
  * Entry point for Step Functions, EventBridge Scheduler (through a state machine) and
  * `aws lambda invoke`: validate, run, return the result or throw a named error.
  */
-export async function handler(event: unknown, context: Context): Promise<ExecResult | CallbackReport> {
+export async function handler(
+  event: unknown,
+  context: Context,
+): Promise<ExecResult | CallbackReport | DoctorReport> {
   // Some local harnesses pass a partial context; the remaining time then defaults to Lambda's maximum.
   if (context !== undefined && context !== null) logger.addContext(context);
+  if (isDoctorEvent(event)) return doctor(event, context);
   const taskToken = readTaskToken(event);
   try {
     const request = parseExecEvent(event, defaultsFromEnv());
     if (request.executionName) logger.appendKeys({ executionName: request.executionName });
     const work = (): Promise<ExecResult> =>
       execute(request, context).catch((err: unknown) => {
-        throw inVocabulary(err);
+        throw withDoctorHint(inVocabulary(err), request);
       });
     if (taskToken !== undefined)
       return await runWithTaskToken(awsClients().sfn, taskToken, work, sessionLogger);
@@ -72,6 +79,20 @@ async function execute(request: ExecRequest, context: Context): Promise<ExecResu
   ]);
   const store = new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamodb });
   return (await idempotentRunner(store, run))(request, context);
+}
+
+/** `{"action": "doctor", …}`: the doctor's report as the result (lambda/doctor). */
+async function doctor(event: unknown, context: Context): Promise<DoctorReport> {
+  try {
+    const request = parseDoctorEvent(event, defaultsFromEnv());
+    return await runDoctorAction(request, {
+      clients: awsClients(),
+      logger: sessionLogger,
+      remainingMs: () => remainingMs(context),
+    });
+  } catch (err) {
+    throw conciseError(inVocabulary(err));
+  }
 }
 
 const LAMBDA_MAX_RUNTIME_MS = 900_000;

@@ -67,15 +67,25 @@ export function fitResult(result: ExecResult, limitBytes = RESULT_LIMIT_BYTES): 
  * tail, shortened until the runtime's error envelope (which JSON-escapes it again) fits the cause limit.
  */
 export function failureMessage(summary: string, details: Record<string, unknown>, output?: string): string {
-  const build = (outputTail: string | undefined): string =>
-    JSON.stringify({ message: summary, ...details, ...(outputTail !== undefined ? { outputTail } : {}) });
+  return fitToCauseLimit({
+    message: summary,
+    ...details,
+    ...(output !== undefined ? { outputTail: tail(output, ERROR_OUTPUT_TAIL_CHARS) } : {}),
+  });
+}
+
+/**
+ * The JSON of `fields`, its `outputTail` halved until the runtime's error envelope (which
+ * JSON-escapes the message again) fits the cause limit.
+ */
+export function fitToCauseLimit(fields: Record<string, unknown>): string {
   const envelopeChars = (message: string): number =>
     JSON.stringify({ errorType: 'NonZeroExit', errorMessage: message, trace: [] }).length;
-  let outputTail = output === undefined ? undefined : tail(output, ERROR_OUTPUT_TAIL_CHARS);
-  let message = build(outputTail);
+  let outputTail = typeof fields.outputTail === 'string' ? fields.outputTail : undefined;
+  let message = JSON.stringify(fields);
   while (envelopeChars(message) > CAUSE_LIMIT_CHARS && outputTail !== undefined && outputTail.length > 0) {
     outputTail = tail(outputTail, Math.floor(outputTail.length / 2));
-    message = build(outputTail);
+    message = JSON.stringify({ ...fields, outputTail });
   }
   return message;
 }

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { ExecEnv } from '../lambda/contract';
 import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from '../lambda/fan-out/fan-out-contract';
 import { RUNNER_HANDLER, RUNNER_RUNTIME, type RunnerLambdaName, runnerLambdaCode } from './bundling';
+import { doctorStatements } from './doctor-permissions';
 import {
   DEFAULT_FAN_OUT_MAX_CONCURRENCY,
   DEFAULT_OUTPUT_PREFIX,
@@ -112,13 +113,16 @@ export class EcsExecRunner extends Construct {
       timeout,
       memorySize: props.memorySize ?? 512,
       environment: { ...defaults, [ExecEnv.IdempotencyTable]: this.idempotencyTable.tableName },
-      statements: execRunnerStatements({
-        clusters,
-        ...(props.execKmsKey ? { execKmsKey: props.execKmsKey } : {}),
-        outputBucket: this.outputBucket,
-        outputPrefix: this.outputPrefix,
-        idempotencyTable: this.idempotencyTable,
-      }),
+      statements: [
+        ...execRunnerStatements({
+          clusters,
+          ...(props.execKmsKey ? { execKmsKey: props.execKmsKey } : {}),
+          outputBucket: this.outputBucket,
+          outputPrefix: this.outputPrefix,
+          idempotencyTable: this.idempotencyTable,
+        }),
+        ...doctorStatements({ clusters, ...(props.execKmsKey ? { execKmsKey: props.execKmsKey } : {}) }),
+      ],
       retention,
       removalPolicy,
     });

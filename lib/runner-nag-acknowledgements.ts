@@ -1,6 +1,7 @@
 import { Arn, ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { FAN_OUT_RESULTS_FOLDER, FAN_OUT_TASKS_FOLDER } from '../lambda/fan-out/fan-out-contract';
+import { doctorWildcards } from './doctor-permissions';
 import type { EcsExecRunner } from './ecs-exec-runner';
 import type { EcsExecRunnerProps } from './ecs-exec-runner-props';
 import { FanOutStates, fanOutRunArns } from './fan-out-workflow';
@@ -36,6 +37,7 @@ export function acknowledgeRunnerFindings(
       reason:
         'Output object keys are made per command; the function may write (PutObject, AbortMultipartUpload) only under the output prefix.',
     },
+    ...doctorWildcards(clusters),
   ]);
   acknowledgeWildcardResources(runner.listTasksFunction.role as iam.IRole, [
     ...listTasks,

@@ -22,6 +22,8 @@ import type { LocalEnvironment } from '../local/local-environment';
 
 /** Tests only: the agent double's fast timings (first read after 10 ms instead of the real 1 s). */
 export const FAST_AGENT_ENV = 'ECS_EXEC_LOCAL_FAST_AGENT';
+/** `npm start -- doctor …`: the doctor against the local world (scripts/local-doctor.ts). */
+const DOCTOR_COMMAND = 'doctor';
 /** The handler logs at INFO on stdout (as in Lambda); here stdout is the result, so WARN unless asked. */
 const DEFAULT_LOG_LEVEL = 'WARN';
 const MAX_PORT = 65_535;
@@ -43,6 +45,8 @@ const LOCAL_SERVICES: Readonly<Record<string, string>> = {
 
 const USAGE = `Usage: npm start -- [options] "<command>"
        npm start -- [options] -- <command words...>
+       npm start -- doctor [--cluster C (--task T | --service S)] [--probe] [--json]
+                  (ecs-exec doctor against the local world and its broken targets; doctor --help lists them)
 
 Runs <command> through the real exec Lambda handler against a local stand-in for ECS, KMS, SSM
 and the message gateway; an agent double runs it on this machine in a pseudo-terminal. No AWS
@@ -305,6 +309,10 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
 
   let environment: LocalEnvironment | undefined;
   try {
+    if (argv[0] === DOCTOR_COMMAND) {
+      const { localDoctor } = require('./local-doctor') as typeof import('./local-doctor');
+      return await localDoctor(argv.slice(1), process, { fastAgent: process.env[FAST_AGENT_ENV] === '1' });
+    }
     const options = await parseOptions(argv);
     if (options === undefined) {
       await write(process.stdout, USAGE);

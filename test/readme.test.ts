@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseExecEvent } from '../lambda/event';
+import { isDoctorEvent, parseDoctorEvent, parseExecEvent } from '../lambda/event';
 import { type LocalEnvironment, startLocalEnvironment } from '../local/local-environment';
 import { cleanEnv, REPO_ROOT, spawnProcess } from './local/support';
 
@@ -173,8 +173,13 @@ describe('README commands', () => {
     for (const command of invokes) {
       expect(command).toContain('--cli-binary-format raw-in-base64-out');
       expect(command).toMatch(/--cli-read-timeout 0\b/);
-      const payload = /--payload '([^']+)'/.exec(command)?.[1];
-      expect(parseExecEvent(JSON.parse(payload as string), { cluster: 'demo' }).idempotencyKey).toBeDefined();
+      const payload = JSON.parse(/--payload '([^']+)'/.exec(command)?.[1] as string) as unknown;
+      if (isDoctorEvent(payload)) {
+        // The doctor only reads: it needs no idempotency key.
+        expect(parseDoctorEvent(payload, { cluster: 'demo' }).cluster).toBe('demo');
+      } else {
+        expect(parseExecEvent(payload, { cluster: 'demo' }).idempotencyKey).toBeDefined();
+      }
     }
   });
 

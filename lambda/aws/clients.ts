@@ -33,11 +33,11 @@ export interface AwsClients {
   readonly dynamodb: Lazy<DynamoDBClient>;
 }
 
-function handler(requestTimeout: number): NodeHttpHandler {
+export function handler(requestTimeout: number): NodeHttpHandler {
   return new NodeHttpHandler({ connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout });
 }
 
-function once<T>(create: () => Promise<T>): Lazy<T> {
+export function once<T>(create: () => Promise<T>): Lazy<T> {
   let instance: Promise<T> | undefined;
   return () => {
     instance ??= create();
@@ -45,8 +45,14 @@ function once<T>(create: () => Promise<T>): Lazy<T> {
   };
 }
 
-export function createAwsClients(): AwsClients {
-  const common = () => ({ maxAttempts: MAX_ATTEMPTS, requestHandler: handler(REQUEST_TIMEOUT_MS) });
+/** `region` overrides the SDK's own region setting (the CLI's --region). */
+export function createAwsClients(options: { readonly region?: string } = {}): AwsClients {
+  const region = options.region !== undefined ? { region: options.region } : {};
+  const common = () => ({
+    ...region,
+    maxAttempts: MAX_ATTEMPTS,
+    requestHandler: handler(REQUEST_TIMEOUT_MS),
+  });
   return {
     ecs: new ECSClient(common()),
     kms: once(async () => new (await import('@aws-sdk/client-kms')).KMSClient(common())),
@@ -56,6 +62,7 @@ export function createAwsClients(): AwsClients {
     s3: once(
       async () =>
         new (await import('@aws-sdk/client-s3')).S3Client({
+          ...region,
           maxAttempts: MAX_ATTEMPTS,
           requestHandler: handler(S3_REQUEST_TIMEOUT_MS),
         }),

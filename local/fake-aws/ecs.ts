@@ -4,6 +4,7 @@
  * are documented or quoted in public reports (anchors.md §3); the others are marked approximate.
  */
 import type { ExecSessionRecord, FakeContext, JsonOperation, SessionHandle } from './context';
+import { taskDoctorJson } from './ecs-doctor';
 import { AwsServiceError } from './errors';
 import { mergeSessionSpec, takeFault } from './faults';
 import { InputReader } from './input';
@@ -94,6 +95,7 @@ function containerJson(world: FakeWorld, cluster: FakeCluster, task: FakeTask, c
             ...(container.execAgentStatus === 'RUNNING'
               ? { lastStartedAt: epochSeconds(task.startedAt) }
               : {}),
+            ...(container.execAgentReason !== undefined ? { reason: container.execAgentReason } : {}),
           },
         ]
       : undefined,
@@ -114,7 +116,7 @@ function taskJson(world: FakeWorld, cluster: FakeCluster, task: FakeTask) {
     startedBy: task.service !== undefined ? `ecs-svc/${task.id.slice(0, 19)}` : undefined,
     launchType: task.launchType,
     platformVersion: task.platformVersion,
-    platformFamily: task.launchType === 'FARGATE' ? 'Linux' : undefined,
+    platformFamily: task.launchType === 'FARGATE' ? (task.platformFamily ?? 'Linux') : undefined,
     containerInstanceArn:
       task.containerInstanceId !== undefined
         ? containerInstanceArn(world, cluster.name, task.containerInstanceId)
@@ -125,6 +127,7 @@ function taskJson(world: FakeWorld, cluster: FakeCluster, task: FakeTask) {
     startedAt: running ? epochSeconds(task.startedAt) : undefined,
     version: 1,
     containers: task.containers.map((container) => containerJson(world, cluster, task, container)),
+    ...taskDoctorJson(world, task),
   };
 }
 
@@ -236,6 +239,7 @@ const describeClusters: JsonOperation = async (ctx, input) => {
             executeCommandConfiguration: {
               kmsKeyId: cluster.kmsKeyId,
               logging: cluster.logging ?? 'DEFAULT',
+              logConfiguration: cluster.logConfiguration,
             },
           }
         : undefined,
@@ -273,7 +277,8 @@ const describeServices: JsonOperation = async (ctx, input) => {
       runningCount: live.filter((task) => task.lastStatus === 'RUNNING').length,
       pendingCount: live.filter((task) => task.lastStatus === 'PENDING').length,
       launchType: first?.launchType,
-      enableExecuteCommand: tasks.length > 0 && tasks.every((task) => task.enableExecuteCommand),
+      enableExecuteCommand:
+        cluster.serviceExec?.[name] ?? (tasks.length > 0 && tasks.every((task) => task.enableExecuteCommand)),
       taskDefinition: first === undefined ? undefined : taskDefinitionArn(ctx.world, first),
     });
   }

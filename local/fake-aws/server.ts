@@ -15,11 +15,17 @@ import {
   StackRegistry,
 } from './cloudformation';
 import type { ExecSessionRecord, FakeContext, GatewayPort, JsonOperation, TaskCallback } from './context';
+import { EC2_SERVICE } from './ec2';
 import { ECS_OPERATIONS, ECS_TARGET_PREFIX } from './ecs';
+import { ECS_DOCTOR_OPERATIONS } from './ecs-doctor';
 import { AwsServiceError, HttpStatus, unknownOperation } from './errors';
 import { emptyFaultPlan, type FaultPlan, type SessionOverrides, takeFault } from './faults';
+import { IAM_SERVICE, STS_SERVICE } from './iam-sts';
 import { isJsonObject, type JsonObject } from './input';
 import { KMS_OPERATIONS, KMS_TARGET_PREFIX } from './kms';
+import { KMS_DOCTOR_OPERATIONS } from './kms-describe';
+import { LOGS_OPERATIONS, LOGS_TARGET_PREFIX } from './logs';
+import { handleQueryService, type QueryService, queryServiceErrorDocument } from './query';
 import {
   handleS3,
   type S3Request,
@@ -28,6 +34,7 @@ import {
   s3Operation,
   s3RecordedInput,
 } from './s3';
+import { handleS3Bucket, s3BucketOperation } from './s3-bucket';
 import { S3Store } from './s3-store';
 import { SFN_OPERATIONS, SFN_TARGET_PREFIX, StateMachineRegistry } from './sfn';
 import { SSM_OPERATIONS, SSM_TARGET_PREFIX } from './ssm';
@@ -42,7 +49,18 @@ export const REDACTED = '<redacted>';
 const REDACTED_MEMBERS: ReadonlySet<string> = new Set(['tokenValue', 'TokenValue', 'Plaintext']);
 
 /** `serviceId`s whose `AWS_ENDPOINT_URL_<ID>` the fake sets, so a stray one cannot win. */
-const SERVICE_ENDPOINT_IDS = ['ECS', 'KMS', 'SSM', 'SFN', 'S3', 'CLOUDFORMATION'] as const;
+const SERVICE_ENDPOINT_IDS = [
+  'ECS',
+  'KMS',
+  'SSM',
+  'SFN',
+  'S3',
+  'CLOUDFORMATION',
+  'STS',
+  'IAM',
+  'EC2',
+  'CLOUDWATCH_LOGS',
+] as const;
 /**
  * Unset by applyEnv (and to be dropped from a child process's environment): with AWS_PROFILE set,
  * the SDK skips the env credentials and would sign with the developer's real profile; a real
@@ -50,7 +68,17 @@ const SERVICE_ENDPOINT_IDS = ['ECS', 'KMS', 'SSM', 'SFN', 'S3', 'CLOUDFORMATION'
  */
 export const UNSET_ENV: readonly string[] = ['AWS_PROFILE', 'AWS_SESSION_TOKEN'];
 
-export type FakeService = 'ecs' | 'kms' | 'ssm' | 'sfn' | 's3' | 'cloudformation';
+export type FakeService =
+  | 'ecs'
+  | 'kms'
+  | 'ssm'
+  | 'sfn'
+  | 's3'
+  | 'cloudformation'
+  | 'sts'
+  | 'iam'
+  | 'ec2'
+  | 'logs';
 
 /** Form-encoded bodies are the query protocol's (CloudFormation); S3 never posts one to `/`. */
 const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded';
@@ -63,11 +91,25 @@ interface JsonService {
 }
 
 const JSON_SERVICES: Readonly<Record<string, JsonService>> = {
-  [ECS_TARGET_PREFIX]: { service: 'ecs', jsonVersion: '1.1', operations: ECS_OPERATIONS },
-  [KMS_TARGET_PREFIX]: { service: 'kms', jsonVersion: '1.1', operations: KMS_OPERATIONS },
+  [ECS_TARGET_PREFIX]: {
+    service: 'ecs',
+    jsonVersion: '1.1',
+    operations: { ...ECS_OPERATIONS, ...ECS_DOCTOR_OPERATIONS },
+  },
+  [KMS_TARGET_PREFIX]: {
+    service: 'kms',
+    jsonVersion: '1.1',
+    operations: { ...KMS_OPERATIONS, ...KMS_DOCTOR_OPERATIONS },
+  },
+  [LOGS_TARGET_PREFIX]: { service: 'logs', jsonVersion: '1.1', operations: LOGS_OPERATIONS },
   [SSM_TARGET_PREFIX]: { service: 'ssm', jsonVersion: '1.1', operations: SSM_OPERATIONS },
   [SFN_TARGET_PREFIX]: { service: 'sfn', jsonVersion: '1.0', operations: SFN_OPERATIONS },
 };
+
+/** Query-protocol services by the `Version` their requests carry. */
+const QUERY_SERVICES: ReadonlyMap<string, QueryService> = new Map(
+  [STS_SERVICE, IAM_SERVICE, EC2_SERVICE].map((service) => [service.version, service]),
+);
 
 export interface RecordedCall {
   readonly service: FakeService | string;
@@ -296,13 +338,17 @@ export async function startFakeAwsServer<G extends GatewayPort>(
       headers: req.headers,
       body: await readBody(req),
     };
-    const known = s3Operation(s3Request);
+    const bucketOperation = s3BucketOperation(s3Request);
+    const known = bucketOperation ?? s3Operation(s3Request);
     const operation = known ?? `${method} ${url.pathname}${url.search}`;
     const input = s3RecordedInput(s3Request);
     try {
       if (known === undefined) throw unknownOperation('s3', operation);
       throwInjected(faults, `s3.${operation}`);
-      const response = handleS3(ctx, operation, s3Request);
+      const response =
+        bucketOperation !== undefined
+          ? handleS3Bucket(ctx, operation, s3Request)
+          : handleS3(ctx, operation, s3Request);
       record({ service: 's3', operation, input });
       sendS3(res, method, response);
     } catch (caught) {
@@ -323,7 +369,10 @@ export async function startFakeAwsServer<G extends GatewayPort>(
     const version = params.get('Version') ?? '';
     const input = queryInput(params);
     const requestId = newRequestId();
-    const service = version === CLOUDFORMATION_API_VERSION ? 'cloudformation' : `query:${version}`;
+    const queryService = QUERY_SERVICES.get(version);
+    const service =
+      queryService?.service ??
+      (version === CLOUDFORMATION_API_VERSION ? 'cloudformation' : `query:${version}`);
     const sendXml = (status: number, body: string): void => {
       res.writeHead(status, {
         'content-type': 'text/xml',
@@ -333,15 +382,25 @@ export async function startFakeAwsServer<G extends GatewayPort>(
       res.end(body);
     };
     try {
-      if (version !== CLOUDFORMATION_API_VERSION) throw unknownOperation(service, action);
+      if (queryService === undefined && version !== CLOUDFORMATION_API_VERSION) {
+        throw unknownOperation(service, action);
+      }
       throwInjected(faults, `${service}.${action}`);
-      const body = await handleCloudFormation(ctx, action, params, requestId);
+      const body =
+        queryService !== undefined
+          ? await handleQueryService(ctx, queryService, action, params, requestId)
+          : await handleCloudFormation(ctx, action, params, requestId);
       record({ service, operation: action, input });
       sendXml(HttpStatus.Ok, body);
     } catch (caught) {
       const err = errorDetails(caught);
       record({ service, operation: action, input, error: { code: err.code, message: err.message } });
-      sendXml(err.status, queryErrorDocument(err, requestId));
+      sendXml(
+        err.status,
+        queryService !== undefined
+          ? queryServiceErrorDocument(queryService, err, requestId)
+          : queryErrorDocument(err, requestId),
+      );
     }
   };
 

@@ -5,6 +5,7 @@
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { fleetShell, type ScriptedCommand } from '../agent-double/scripted-shell';
+import type { FakeDoctorState } from './doctor-world';
 
 export const DEFAULT_ACCOUNT = '123456789012';
 export const DEFAULT_REGION = 'us-east-1';
@@ -48,6 +49,12 @@ export interface FakeContainer {
   env?: Record<string, string>;
   /** Working directory of commands run in this container by the agent double. */
   cwd?: string;
+  /** `managedAgents[].reason` of the exec agent (a STOPPED agent's cause). */
+  execAgentReason?: string;
+  /** Task definition: `readonlyRootFilesystem`. @default false */
+  readonlyRootFilesystem?: boolean;
+  /** Task definition: `linuxParameters.initProcessEnabled`. @default true */
+  initProcessEnabled?: boolean;
   /** A cheap scripted container: commands are answered by this function instead of a pty. */
   shell?: ScriptedCommand;
   /**
@@ -75,6 +82,20 @@ export interface FakeTask {
   containerInstanceId?: string;
   startedAt?: Date;
   containers: FakeContainer[];
+  /** `stoppedReason` of a STOPPED task. */
+  stoppedReason?: string;
+  /** Fargate: `platformFamily`. @default 'Linux' */
+  platformFamily?: string;
+  /** Task definition `taskRoleArn`; null for none. @default the doctor world's task role */
+  taskRoleArn?: string | null;
+  /** `overrides.taskRoleArn`. */
+  overrideTaskRoleArn?: string;
+  /** Task definition `pidMode`. */
+  pidMode?: 'task' | 'host';
+  /** awsvpc subnet of the task's ENI (not for EC2 bridge tasks). @default the doctor world's subnet */
+  subnetId?: string;
+  /** Public IP of the task's ENI. */
+  publicIp?: string;
 }
 
 export interface FakeCluster {
@@ -86,6 +107,16 @@ export interface FakeCluster {
   /** Services that exist even with no task (ListTasks on an unknown service fails). */
   services?: string[];
   tasks: FakeTask[];
+  /** `executeCommandConfiguration.logConfiguration`. */
+  logConfiguration?: {
+    s3BucketName?: string;
+    s3KeyPrefix?: string;
+    s3EncryptionEnabled?: boolean;
+    cloudWatchLogGroupName?: string;
+    cloudWatchEncryptionEnabled?: boolean;
+  };
+  /** A service's own enableExecuteCommand (new tasks); @default every task of it has exec enabled. */
+  serviceExec?: Record<string, boolean>;
 }
 
 export interface FakeWorld {
@@ -96,6 +127,8 @@ export interface FakeWorld {
   kmsKeys: string[];
   /** S3 buckets that exist; every bucket exists when absent. */
   buckets?: string[];
+  /** IAM, VPC and log state the doctor reads (doctor-world.ts); defaults made on first use. */
+  doctor?: FakeDoctorState;
 }
 
 export interface ContainerInput {
@@ -107,6 +140,9 @@ export interface ContainerInput {
   image?: string;
   env?: Record<string, string>;
   cwd?: string;
+  execAgentReason?: string;
+  readonlyRootFilesystem?: boolean;
+  initProcessEnabled?: boolean;
   shell?: ScriptedCommand;
   execSessionLimit?: number;
 }

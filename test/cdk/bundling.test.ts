@@ -93,12 +93,20 @@ describe('Lambda bundles built from source (this repository: local esbuild, no D
     }
   });
 
-  it('loads only ECS at start: KMS, SSM, S3, Step Functions and DynamoDB (idempotency) are chunks read on first use', () => {
+  it("loads only ECS at start: KMS, SSM, S3, Step Functions, DynamoDB (idempotency) and the doctor action's clients are chunks read on first use", () => {
     const startup = [...startupFiles(execDir, BUNDLE_ENTRY_FILE)]
       .map((file) => readFileSync(path.join(execDir, file), 'utf8'))
       .join('\n');
     expect(startup).toContain('"ECSClient"');
-    for (const lazy of ['DynamoDBClient', 'S3Client', 'KMSClient', 'SSMClient', 'SFNClient']) {
+    const doctorClients = ['IAMClient', 'STSClient', 'EC2Client', 'CloudWatchLogsClient'];
+    for (const lazy of [
+      'DynamoDBClient',
+      'S3Client',
+      'KMSClient',
+      'SSMClient',
+      'SFNClient',
+      ...doctorClients,
+    ]) {
       expect({ lazy, atStart: startup.includes(`"${lazy}"`) }).toEqual({ lazy, atStart: false });
     }
     expect(relativeImports(bundle).dynamic.length).toBeGreaterThan(3);

@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { ExecEnv, ExecErrorName } from '../../lambda/contract';
+import { DOCTOR_RESOURCE_STAR_ACTIONS } from '../../lib/doctor-permissions';
 import { FanOutErrorName, FanOutStates } from '../../lib/fan-out-workflow';
 import { RunCommandStates } from '../../lib/run-command-workflow';
 import {
@@ -28,6 +29,7 @@ const LAMBDA_SERVICE_ERRORS = [
 ];
 /** The only actions that may have Resource "*": none of them supports resource-level permissions. */
 const RESOURCE_STAR_ACTIONS = new Set([
+  ...DOCTOR_RESOURCE_STAR_ACTIONS,
   'logs:CreateLogDelivery',
   'logs:DeleteLogDelivery',
   'logs:DescribeLogGroups',
@@ -103,8 +105,9 @@ describe('exec Lambda', () => {
   it('has its own role: no managed policies, logs only to its own log group', () => {
     const role = Object.entries(fixture.json.Resources).find(([id]) => id.startsWith('RunnerFunctionRole'));
     expect(role?.[1].Properties?.ManagedPolicyArns).toBeUndefined();
+    // The doctor's logs:DescribeLogGroups only reads (see the doctor test below).
     const logs = statementsOf(fixture.json, 'RunnerFunctionRole').filter((s) =>
-      actionsOf(s).some((a) => a.startsWith('logs:')),
+      actionsOf(s).some((a) => a.startsWith('logs:') && a !== 'logs:DescribeLogGroups'),
     );
     expect(logs).toEqual([
       {
@@ -152,14 +155,17 @@ describe('exec Lambda permissions (least privilege)', () => {
     });
   });
 
-  it('may only GenerateDataKey, only with the exec key', () => {
+  it('may only GenerateDataKey (and, for the doctor, DescribeKey), only with the exec key', () => {
     expect(statementsAllowing(fixture.json, 'kms:GenerateDataKey').map((e) => e.statement)).toEqual([
       { Sid: 'EcsExecSessionDataKey', Effect: 'Allow', Action: 'kms:GenerateDataKey', Resource: EXEC_KEY },
+    ]);
+    expect(statementsAllowing(fixture.json, 'kms:DescribeKey').map((e) => e.statement)).toEqual([
+      { Sid: 'DoctorDescribeExecKey', Effect: 'Allow', Action: 'kms:DescribeKey', Resource: EXEC_KEY },
     ]);
     const kmsActions = iamStatements(fixture.json).flatMap(({ statement }) =>
       actionsOf(statement).filter((a) => a.startsWith('kms:')),
     );
-    expect(kmsActions).toEqual(['kms:GenerateDataKey']);
+    expect(kmsActions.sort()).toEqual(['kms:DescribeKey', 'kms:GenerateDataKey']);
   });
 
   it('gets no KMS permission when no exec key is given', () => {
@@ -208,7 +214,12 @@ describe('exec Lambda permissions (least privilege)', () => {
       },
     });
     const s3Actions = fnStatements().flatMap((s) => actionsOf(s).filter((a) => a.startsWith('s3:')));
-    expect(s3Actions.sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    // s3:GetEncryptionConfiguration is the doctor's: a bucket setting, no object.
+    expect(s3Actions.sort()).toEqual([
+      's3:AbortMultipartUpload',
+      's3:GetEncryptionConfiguration',
+      's3:PutObject',
+    ]);
   });
 
   it('may use only the idempotency records of its own table', () => {
@@ -230,7 +241,25 @@ describe('exec Lambda permissions (least privilege)', () => {
       'WriteFullOutputUnderPrefix',
       'IdempotencyRecords',
       'EcsExecSessionDataKey',
+      'DoctorDescribeServicesAndInstancesOfConfiguredClusters',
+      'DoctorReadTaskDefinitionsAndNetwork',
+      'DoctorSimulateRoles',
+      'DoctorReadInstanceProfiles',
+      'DoctorReadExecLogGroups',
+      'DoctorReadExecLogBucketEncryption',
+      'DoctorDescribeExecKey',
     ]);
+  });
+
+  it('gives the doctor action read-only permissions, scoped where IAM allows', () => {
+    const doctor = fnStatements().filter((s) => String(s.Sid).startsWith('Doctor'));
+    const actions = doctor.flatMap(actionsOf);
+    expect(actions.every((a) => /^(ecs|ec2|iam|logs|s3|kms):(Describe|Get|Simulate)/.test(a))).toBe(true);
+    expect(bySid('DoctorDescribeServicesAndInstancesOfConfiguredClusters')?.Condition).toEqual({
+      ArnEquals: { 'ecs:cluster': [CLUSTER_A, CLUSTER_B] },
+    });
+    expect(bySid('DoctorReadTaskDefinitionsAndNetwork')?.Resource).toBe('*');
+    expect(JSON.stringify(bySid('DoctorSimulateRoles')?.Resource)).toContain(':role/*');
   });
 });
 

@@ -239,7 +239,11 @@ describe('the npm package, installed into a new CDK app', () => {
     expect(JSON.stringify(exec?.Resource)).toContain(CLUSTER_ARN);
     expect(JSON.stringify(exec?.Resource)).toContain(':task/prod/*');
     const kms = statements.filter((s) => actionsOf(s).some((action) => action.startsWith('kms:')));
-    expect(kms.map((s) => [actionsOf(s), s.Resource])).toEqual([[['kms:GenerateDataKey'], KEY_ARN]]);
+    // The data key for sessions, and DescribeKey for the doctor action: both on the key only.
+    expect(kms.map((s) => [actionsOf(s), s.Resource])).toEqual([
+      [['kms:GenerateDataKey'], KEY_ARN],
+      [['kms:DescribeKey'], KEY_ARN],
+    ]);
   });
 
   it(
