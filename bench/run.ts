@@ -5,6 +5,8 @@ import { benchCodec } from './codec';
 import { benchDrain, benchPollCost } from './detached';
 import { AgentServer, benchEndToEnd } from './e2e';
 import { benchFanOut } from './fan-out';
+import { reportPacedCpu } from './paced';
+import { reportTransfer } from './transfer';
 
 const MIB = 1024 * 1024;
 /** BENCH_QUICK=1 runs every benchmark on small sizes (the README test uses it to exercise `npm run bench`). */
@@ -115,6 +117,16 @@ async function main(): Promise<void> {
       `${drain.attachedMegabytesPerSecond.toFixed(1)} MB/s`,
       '(info)',
     );
+  }
+  if (!only || only === 'paced' || only === 'transfer') {
+    // The double with the real agent's pacing: 1 s before the first read, 1 KiB frames >= 1 ms apart.
+    const server = await AgentServer.start();
+    try {
+      if (!only || only === 'paced') await reportPacedCpu(server, QUICK, line);
+      if (!only || only === 'transfer') await reportTransfer(server, QUICK, line);
+    } finally {
+      await server.stop();
+    }
   }
   if (!only || only === 'fan-out') {
     for (const figure of await benchFanOut(FAN_OUT_CASES)) {

@@ -142,7 +142,14 @@ describe('README commands', () => {
         cleanEnv({ BENCH_QUICK: '1', BENCH_AGENT_WARM_UP_MIB: '0' }),
       );
       expect(code).toBe(0);
-      for (const figure of ['codec:', 'handler bundle', 'end to end:', 'memory:'])
+      for (const figure of [
+        'codec:',
+        'handler bundle',
+        'end to end:',
+        'memory:',
+        'real agent pace:',
+        'transfer:',
+      ])
         expect(stdout).toContain(figure);
     },
     SLOW_MS,
