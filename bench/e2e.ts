@@ -5,12 +5,15 @@ import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import { runSession } from '../lambda/ssm/run';
 import type { SessionEndpoint } from '../lambda/ssm/types';
+import type { AgentServerRequest, Pacing, ScriptSession } from './agent-server';
 
 export interface EndToEndFigures {
   readonly bytes: number;
   readonly seconds: number;
   readonly megabytesPerSecond: number;
   readonly clientCpuSeconds: number;
+  /** The part of `clientCpuSeconds` spent in the kernel (socket reads and writes, timers). */
+  readonly clientSystemCpuSeconds: number;
   /** CPU the agent double's process spent meanwhile (it shares the machine with the client). */
   readonly agentCpuSeconds: number;
   readonly peakRssMb: number;
@@ -61,17 +64,23 @@ export class AgentServer {
     return new AgentServer(child, createInterface({ input: child.stdout })[Symbol.asyncIterator]());
   }
 
-  session(bytes: number): Promise<SessionEndpoint> {
-    return this.request<SessionEndpoint>({ bytes });
+  /** A session whose script prints exactly `bytes` of output. */
+  session(bytes: number, pacing: Pacing = 'unpaced'): Promise<ScriptSession> {
+    return this.request<ScriptSession>({ kind: 'script', bytes, pacing });
+  }
+
+  /** A session that runs `command` (an ExecuteCommand string) on a pty, every timing the real agent's. */
+  commandSession(command: string): Promise<SessionEndpoint> {
+    return this.request<SessionEndpoint>({ kind: 'command', command });
   }
 
   /** User + system CPU seconds the agent server has used so far. */
   async cpuSeconds(): Promise<number> {
-    const usage = await this.request<NodeJS.CpuUsage>({ cpu: true });
+    const usage = await this.request<NodeJS.CpuUsage>({ kind: 'cpu' });
     return (usage.user + usage.system) / 1e6;
   }
 
-  private async request<T>(message: object): Promise<T> {
+  private async request<T>(message: AgentServerRequest): Promise<T> {
     this.child.stdin.write(`${JSON.stringify(message)}\n`);
     const reply = await this.replies.next();
     if (reply.done) throw new Error('the agent server exited');
@@ -89,9 +98,10 @@ export class AgentServer {
 export async function benchEndToEnd(
   server: AgentServer,
   bytes: number,
-  outputLimitBytes = 256 * 1024,
+  options: { readonly pacing?: Pacing; readonly outputLimitBytes?: number } = {},
 ): Promise<EndToEndFigures> {
-  const endpoint = await server.session(bytes);
+  const outputLimitBytes = options.outputLimitBytes ?? 256 * 1024;
+  const { endpoint, outputBytes } = await server.session(bytes, options.pacing);
   const agentCpuBefore = await server.cpuSeconds();
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
@@ -99,12 +109,14 @@ export async function benchEndToEnd(
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
   const agentCpuSeconds = (await server.cpuSeconds()) - agentCpuBefore;
-  if (result.outputBytes !== bytes) throw new Error(`expected ${bytes} bytes, got ${result.outputBytes}`);
+  if (result.outputBytes !== outputBytes)
+    throw new Error(`expected ${outputBytes} bytes, got ${result.outputBytes}`);
   return {
     bytes,
     seconds,
     megabytesPerSecond: bytes / 1e6 / seconds,
     clientCpuSeconds: (cpu.user + cpu.system) / 1e6,
+    clientSystemCpuSeconds: cpu.system / 1e6,
     agentCpuSeconds,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
   };

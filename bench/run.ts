@@ -2,8 +2,11 @@
 import { SHIPPED_PACKAGING } from '../lib/bundling';
 import { benchPackaging } from './bundle';
 import { benchCodec } from './codec';
+import { benchDrain, benchPollCost } from './detached';
 import { AgentServer, benchEndToEnd } from './e2e';
 import { benchFanOut } from './fan-out';
+import { reportPacedCpu } from './paced';
+import { reportTransfer } from './transfer';
 
 const MIB = 1024 * 1024;
 /** BENCH_QUICK=1 runs every benchmark on small sizes (the README test uses it to exercise `npm run bench`). */
@@ -12,6 +15,9 @@ const E2E_BYTES = QUICK ? MIB : 10 * MIB;
 const E2E_LABEL = QUICK ? '1 MiB (quick)' : '10 MiB';
 const MEMORY_BYTES = QUICK ? 5_000_000 : 200_000_000;
 const MEMORY_LABEL = QUICK ? '5 MB (quick)' : '200 MB';
+const DRAIN_BYTES = QUICK ? 5_000_000 : 100_000_000;
+const DRAIN_LABEL = QUICK ? '5 MB (quick)' : '100 MB';
+const POLL_SAMPLES = QUICK ? 1 : 5;
 /** Fleet sizes and concurrencies of the fan-out bench (the suite's own case is 300 tasks, 10 at a time). */
 const FAN_OUT_CASES = QUICK
   ? [{ tasks: 30, maxConcurrency: 10 }]
@@ -89,6 +95,35 @@ async function main(): Promise<void> {
           '(info)',
         );
       }
+    } finally {
+      await server.stop();
+    }
+  }
+  if (!only || only === 'detached') {
+    const poll = await benchPollCost(POLL_SAMPLES);
+    line(
+      'detached: one poll, real agent timings (1 s first read)',
+      `${poll.medianSeconds.toFixed(2)} s`,
+      '<= 1.5 s',
+    );
+    const drain = await benchDrain(DRAIN_BYTES);
+    line(
+      `detached: drain ${DRAIN_LABEL} of seq output (${drain.polls} polls)`,
+      `${drain.detachedMegabytesPerSecond.toFixed(1)} MB/s`,
+      '>= attached',
+    );
+    line(
+      `detached: the same output attached (one session)`,
+      `${drain.attachedMegabytesPerSecond.toFixed(1)} MB/s`,
+      '(info)',
+    );
+  }
+  if (!only || only === 'paced' || only === 'transfer') {
+    // The double with the real agent's pacing: 1 s before the first read, 1 KiB frames >= 1 ms apart.
+    const server = await AgentServer.start();
+    try {
+      if (!only || only === 'paced') await reportPacedCpu(server, QUICK, line);
+      if (!only || only === 'transfer') await reportTransfer(server, QUICK, line);
     } finally {
       await server.stop();
     }

@@ -21,6 +21,10 @@ export interface EventOptions {
   /** shell: false (no wrapper, no exit code). */
   readonly raw?: boolean;
   readonly idempotencyKey?: string;
+  /** A detached job, polled by the state machine (timeout up to 7 days). */
+  readonly detach?: boolean;
+  /** Seconds between polls, as typed (detached jobs). */
+  readonly pollInterval?: string;
 }
 
 /** Joins the words like ssh does: `-- ls -la` and `-- "ls -la"` both run `ls -la`. */
@@ -41,6 +45,8 @@ export function buildExecEvent(options: EventOptions): ExecEvent {
   if (options.service !== undefined && options.task !== undefined) {
     throw usageError('give --service or --task, not both');
   }
+  if (options.pollInterval !== undefined && !options.detach)
+    throw usageError('--poll-interval needs --detach');
   return {
     command: commandText(options.command),
     ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
@@ -52,6 +58,10 @@ export function buildExecEvent(options: EventOptions): ExecEvent {
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     ...(options.timeout !== undefined ? { timeoutSeconds: parseSeconds('--timeout', options.timeout) } : {}),
     ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
+    ...(options.detach ? { detach: true } : {}),
+    ...(options.pollInterval !== undefined
+      ? { pollIntervalSeconds: parseSeconds('--poll-interval', options.pollInterval) }
+      : {}),
   };
 }
 

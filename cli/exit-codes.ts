@@ -12,6 +12,7 @@ export const ExitCode = {
   [ExecErrorName.TargetNotFound]: 68, // EX_NOHOST
   [ExecErrorName.SessionFailed]: 69, // EX_UNAVAILABLE
   Unexpected: 70, // EX_SOFTWARE: any other error (Lambda, Step Functions, the CLI itself)
+  [ExecErrorName.JobLost]: 71, // EX_OSERR: the detached job vanished (task stopped, container restarted)
   [ExecErrorName.AgentNotReady]: 75, // EX_TEMPFAIL
   [ExecErrorName.ExecuteCommandDenied]: 77, // EX_NOPERM
   [ExecErrorName.CommandTimedOut]: 124, // as timeout(1)

@@ -7,6 +7,7 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { parsedArgs } from './args';
+import { cancelDetached } from './cancel';
 import {
   type ClientOptions,
   createCloudFormationClient,
@@ -20,8 +21,8 @@ import { CliError, RunExitCode, usageError } from './execution-exit-codes';
 import { ExitCode } from './exit-codes';
 import { fetchHistory, formatTimeline } from './history';
 import { quietSdkNodeVersionWarning } from './node-warnings';
-import { type CliIo, type RunOptions, runCommand } from './run';
-import { HISTORY_USAGE, MAIN_USAGE, RUN_USAGE } from './usage';
+import { type CliIo, type RunOptions, runCommand, waitForExecution } from './run';
+import { CANCEL_USAGE, HISTORY_USAGE, MAIN_USAGE, RUN_USAGE } from './usage';
 
 export interface MainDeps {
   readonly io: CliIo;
@@ -50,6 +51,8 @@ const RUN_OPTIONS = {
   tty: { type: 'boolean' },
   raw: { type: 'boolean' },
   'idempotency-key': { type: 'string' },
+  detach: { type: 'boolean' },
+  'poll-interval': { type: 'string' },
   name: { type: 'string' },
   'no-wait': { type: 'boolean' },
   'poll-max-seconds': { type: 'string' },
@@ -100,6 +103,8 @@ async function runSubcommand(args: readonly string[], deps: MainDeps): Promise<n
     ...(values.tty ? { tty: true } : {}),
     ...(values.raw ? { raw: true } : {}),
     ...(values['idempotency-key'] !== undefined ? { idempotencyKey: values['idempotency-key'] } : {}),
+    ...(values.detach ? { detach: true } : {}),
+    ...(values['poll-interval'] !== undefined ? { pollInterval: values['poll-interval'] } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),
     wait: !values['no-wait'],
     history: values.history === true,
@@ -115,6 +120,10 @@ async function runSubcommand(args: readonly string[], deps: MainDeps): Promise<n
   try {
     return await runCommand(options, {
       sfn,
+      s3: () => {
+        s3 ??= (deps.s3 ?? createS3Client)(clientOptions);
+        return s3;
+      },
       cloudFormation: () => {
         cloudFormation ??= (deps.cloudFormation ?? createCloudFormationClient)(clientOptions);
         return cloudFormation;
@@ -131,6 +140,35 @@ async function runSubcommand(args: readonly string[], deps: MainDeps): Promise<n
     sfn.destroy();
     cloudFormation?.destroy();
     s3?.destroy();
+  }
+}
+
+async function cancelSubcommand(args: readonly string[], deps: MainDeps): Promise<number> {
+  const { values, positionals } = parsedArgs(() =>
+    parseArgs({ args: [...args], options: HISTORY_OPTIONS, allowPositionals: true, strict: true }),
+  );
+  if (values.help) {
+    deps.io.stdout.write(CANCEL_USAGE);
+    return ExitCode.Success;
+  }
+  const [executionArn, ...extra] = positionals;
+  if (executionArn === undefined || extra.length > 0) throw usageError('give one execution ARN');
+  const clientOptions: ClientOptions = values.region !== undefined ? { region: values.region } : {};
+  const sfn = (deps.sfn ?? createSfnClient)(clientOptions);
+  try {
+    const { cancelExecutionArn, jobId } = await cancelDetached(sfn, executionArn);
+    deps.io.stderr.write(`stopped ${executionArn}; cancelling job ${jobId} in ${cancelExecutionArn}\n`);
+    return await waitForExecution(cancelExecutionArn, {
+      sfn,
+      cloudFormation: () => {
+        throw usageError('no stack is needed to cancel');
+      },
+      io: deps.io,
+      ...(deps.signal !== undefined ? { signal: deps.signal } : {}),
+      ...(deps.sleep !== undefined ? { sleep: deps.sleep } : {}),
+    });
+  } finally {
+    sfn.destroy();
   }
 }
 
@@ -162,6 +200,8 @@ export async function main(argv: readonly string[], deps: MainDeps): Promise<num
         return await runSubcommand(rest, deps);
       case 'history':
         return await historySubcommand(rest, deps);
+      case 'cancel':
+        return await cancelSubcommand(rest, deps);
       case 'doctor':
         return await doctorSubcommand(rest, deps.io);
       case 'help':
@@ -172,9 +212,11 @@ export async function main(argv: readonly string[], deps: MainDeps): Promise<num
             ? RUN_USAGE
             : rest[0] === 'history'
               ? HISTORY_USAGE
-              : rest[0] === 'doctor'
-                ? DOCTOR_USAGE
-                : MAIN_USAGE,
+              : rest[0] === 'cancel'
+                ? CANCEL_USAGE
+                : rest[0] === 'doctor'
+                  ? DOCTOR_USAGE
+                  : MAIN_USAGE,
         );
         return ExitCode.Success;
       default:

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
@@ -16,6 +17,7 @@ import { CliError, RunExitCode, usageError } from './execution-exit-codes';
 import { ExitCode } from './exit-codes';
 import { describeFailure, formatFailure } from './failure';
 import { isTasksFailed, type ObjectReader, parseFanOutSummary, printFanOutResults } from './fan-out';
+import { followDetached } from './follow';
 import { fetchHistory, formatTimeline } from './history';
 import { Spinner } from './spinner';
 import { stateMachineArnFromStack } from './stack';
@@ -67,6 +69,8 @@ export interface RunOptions extends EventOptions {
 
 export interface RunDeps {
   readonly sfn: SFNClient;
+  /** Created only for --detach, to print the job's output as it arrives. */
+  readonly s3?: () => S3Client;
   /** Created only for --stack (or the default stack). */
   readonly cloudFormation: () => CloudFormationClient;
   readonly io: CliIo;
@@ -145,19 +149,43 @@ export async function runCommand(options: RunOptions, deps: RunDeps): Promise<nu
     return ExitCode.Success;
   }
 
-  const execution = await waitForEnd(executionArn, options, deps);
+  const execution =
+    options.detach && deps.s3 !== undefined && !options.json
+      ? await followDetached(executionArn, {
+          sfn: deps.sfn,
+          s3: deps.s3(),
+          stdout: io.stdout,
+          sleep: deps.sleep ?? sleep,
+          ...(deps.signal !== undefined ? { signal: deps.signal } : {}),
+        })
+      : await waitForEnd(executionArn, options, deps);
   if (execution === undefined) {
     const reason = deps.signal?.reason;
-    io.stderr.write(
-      `interrupted; the execution goes on: ${executionArn}\n  stop it with: aws stepfunctions stop-execution --execution-arn ${executionArn}\n`,
-    );
+    const stop = options.detach
+      ? `ecs-exec cancel ${executionArn}`
+      : `aws stepfunctions stop-execution --execution-arn ${executionArn}`;
+    io.stderr.write(`interrupted; the execution goes on: ${executionArn}\n  stop it with: ${stop}\n`);
     return reason === 'SIGTERM' ? RunExitCode.Terminated : RunExitCode.Interrupted;
   }
-  const code = options.fanOut ? await reportFanOut(execution, options, deps) : report(execution, options, io);
+  // A followed job's output is already printed, chunk by chunk.
+  const streamed = options.detach === true && deps.s3 !== undefined;
+  const code = options.fanOut
+    ? await reportFanOut(execution, options, deps)
+    : report(execution, { ...options, streamed }, io);
   if (options.history && execution.status !== 'RUNNING') {
     io.stderr.write(formatTimeline(await fetchHistory(deps.sfn, executionArn)));
   }
   return code;
+}
+
+/** Waits for an execution someone else started (e.g. a cancel) and reports it like `run`. */
+export async function waitForExecution(executionArn: string, deps: RunDeps): Promise<number> {
+  const options: RunOptions = { command: ['(cancel)'], wait: true, history: false, json: false };
+  const execution = await waitForEnd(executionArn, options, deps);
+  if (execution === undefined) {
+    return deps.signal?.reason === 'SIGTERM' ? RunExitCode.Terminated : RunExitCode.Interrupted;
+  }
+  return report(execution, options, deps.io);
 }
 
 /**
@@ -255,7 +283,11 @@ async function reportFanOut(execution: Execution, options: RunOptions, deps: Run
 }
 
 /** Prints the end of the execution; returns the exit code. */
-function report(execution: Execution, options: RunOptions, io: CliIo): number {
+function report(
+  execution: Execution,
+  options: RunOptions & { readonly streamed?: boolean },
+  io: CliIo,
+): number {
   const arn = execution.executionArn ?? '';
   switch (execution.status) {
     case 'SUCCEEDED': {
@@ -269,11 +301,11 @@ function report(execution: Execution, options: RunOptions, io: CliIo): number {
         io.stdout.write(pretty(result));
       } else if (isExecResult(result)) {
         // Exactly what the command printed: no newline added, none taken away.
-        io.stdout.write(result.output);
+        if (!options.streamed) io.stdout.write(result.output);
       } else {
         io.stdout.write(pretty(result));
       }
-      if (isExecResult(result) && result.truncated) {
+      if (isExecResult(result) && result.truncated && !options.streamed) {
         io.stderr.write(
           `note: the output (${result.outputBytes} bytes) was shortened to fit the Step Functions result${result.outputS3Uri ? `; all of it is in ${result.outputS3Uri}` : ''}\n`,
         );

@@ -17,6 +17,7 @@ export function exitCodeHelp(
     [ExitCode.TargetNotFound, ExecErrorName.TargetNotFound],
     [ExitCode.SessionFailed, ExecErrorName.SessionFailed],
     [ExitCode.Unexpected, 'any other error (AWS, Lambda, Step Functions, this tool)'],
+    [ExitCode.JobLost, ExecErrorName.JobLost],
     [ExitCode.AgentNotReady, ExecErrorName.AgentNotReady],
     [ExitCode.ExecuteCommandDenied, ExecErrorName.ExecuteCommandDenied],
     [ExitCode.CommandTimedOut, ExecErrorName.CommandTimedOut],
@@ -41,9 +42,12 @@ Commands:
                                   (--fan-out: on every task of a service, one block per task)
   history [--region R] <execution-arn>
                                   print an execution's events as a timeline
+  cancel [--region R] <execution-arn>
+                                  stop a detached job (TERM, then KILL) and its execution
   doctor --cluster C (--task T | --service S) [--probe] [--json]
                                   say why ECS Exec would not work on a target, and how to fix it
-  help [run|history|doctor]       show help
+  help [run|history|cancel|doctor]
+                                  show help
 
 Run "ecs-exec run --help" for the options.
 `;
@@ -78,6 +82,10 @@ Command:
   --tty                    keep the pseudo-terminal (colours, progress bars)
   --raw                    no shell and no wrapper (shell: false): there is no exit code
   --idempotency-key KEY    a repeat with the same key returns the first result
+  --detach                 a detached job: started in the task, polled by the state machine (timeout
+                           up to 604800 s); its output is printed as it arrives (needs s3:GetObject
+                           on the output bucket); stop it with "ecs-exec cancel <execution>"
+  --poll-interval SECONDS  with --detach: seconds between polls, 2-300 (default: 5 growing to 60)
 Execution:
   --name NAME              the execution name (default: ecs-exec-<time>-<random>)
   --no-wait                print the execution ARN and exit 0
@@ -99,4 +107,12 @@ export const HISTORY_USAGE = `Usage: ecs-exec history [--region REGION] <executi
 Prints the execution's events (GetExecutionHistory) as a timeline, e.g.
   +0.000s  ExecutionStarted
   +1.204s  TaskSucceeded RunCommand
+`;
+
+export const CANCEL_USAGE = `Usage: ecs-exec cancel [--region REGION] <execution-arn>
+
+Stops a detached job started with "ecs-exec run --detach" (or an event with "detach": true): stops
+the execution, then starts a cancel execution of the same state machine that sends TERM to the
+job's process group (KILL after a grace period), collects its remaining output and fails with
+${ExecErrorName.CommandTimedOut}; waits for it and exits ${ExitCode.CommandTimedOut}, like a timeout.
 `;

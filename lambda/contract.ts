@@ -12,6 +12,8 @@ export const ExecErrorName = {
   SessionFailed: 'SessionFailed',
   CommandTimedOut: 'CommandTimedOut',
   NonZeroExit: 'NonZeroExit',
+  /** A detached job vanished: its task stopped, its container restarted, or its files are gone. */
+  JobLost: 'JobLost',
 } as const;
 export type ExecErrorName = (typeof ExecErrorName)[keyof typeof ExecErrorName];
 export const EXEC_ERROR_NAMES: readonly ExecErrorName[] = Object.values(ExecErrorName);
@@ -62,6 +64,14 @@ export interface ExecEvent {
   readonly executionName?: string;
   /** Set by the runner's schedules: the schedule that started the run (for the logs and alerts). */
   readonly scheduleName?: string;
+  /** Run as a detached job, polled by the run-one state machine (timeoutSeconds up to 604,800). */
+  readonly detach?: boolean;
+  /** Detached jobs: seconds between polls (2-300). @default adaptive, 5 s growing to 60 s */
+  readonly pollIntervalSeconds?: number;
+  /** Detached jobs: where the job directory is created. @default /tmp/ecs-exec-runner */
+  readonly jobsDirectory?: string;
+  /** Detached jobs: keep the job directory when the job ends. @default false */
+  readonly keepJobFiles?: boolean;
 }
 
 export interface ExecResult {
@@ -83,6 +93,8 @@ export interface ExecResult {
   readonly sessionId: string;
   readonly startedAt: string;
   readonly durationMs: number;
+  /** Detached jobs only: the job's id (its directory in the container is named after it). */
+  readonly jobId?: string;
 }
 
 /** Environment variables the Lambda reads (set by the CDK construct). */

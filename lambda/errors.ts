@@ -52,3 +52,7 @@ export function inVocabulary(err: unknown): ExecError {
   const message = err instanceof Error ? err.message : String(err);
   return new SessionFailed(JSON.stringify({ message: `${name}: ${message}` }), {}, { cause: err });
 }
+
+export class JobLost extends ExecError {
+  override readonly name = ExecErrorName.JobLost;
+}

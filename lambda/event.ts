@@ -12,6 +12,12 @@ import { buildCommand } from './ssm/command';
 export const MAX_COMMAND_CHARS = 16_384;
 export { MAX_STDIN_BYTES };
 export const MAX_TIMEOUT_SECONDS = 900;
+/** Detached jobs: up to 7 days. */
+export const MAX_DETACHED_TIMEOUT_SECONDS = 604_800;
+export const MIN_POLL_INTERVAL_SECONDS = 2;
+export const MAX_POLL_INTERVAL_SECONDS = 300;
+const MAX_JOBS_DIRECTORY_CHARS = 1024;
+const JOBS_DIRECTORY_PATTERN = /^\/[A-Za-z0-9_./-]*$/;
 export const DEFAULT_TIMEOUT_SECONDS = 300;
 export const DEFAULT_OUTPUT_LIMIT_BYTES = 200_000;
 /** Above this the result could not fit Step Functions' 256 KiB state limit once JSON-escaped. */
@@ -49,6 +55,22 @@ export interface ExecRequest extends ExecOptions {
   readonly taskToken?: string;
   readonly executionName?: string;
   readonly scheduleName?: string;
+  /** Set for detached jobs (`detach: true`, or through the state machine's detached path). */
+  readonly detach?: DetachOptions;
+}
+
+export interface DetachOptions {
+  /** Fixed seconds between polls; null = adaptive (5 s growing to 60 s). */
+  readonly pollIntervalSeconds: number | null;
+  /** Where the job's directory is created. @default /tmp/ecs-exec-runner */
+  readonly jobsDirectory?: string;
+  /** Leave the job directory in the container when the job ends. */
+  readonly keepFiles: boolean;
+}
+
+export interface ParseOptions {
+  /** Parse as a detached job even without `detach: true` (the state machine chose the detached path). */
+  readonly detached?: boolean;
 }
 
 export interface EventDefaults {
@@ -99,10 +121,18 @@ const KNOWN_FIELDS: ReadonlySet<keyof ExecEvent> = new Set<keyof ExecEvent>([
   'executionName',
   'scheduleName',
   ...EXEC_OPTION_FIELDS,
+  'detach',
+  'pollIntervalSeconds',
+  'jobsDirectory',
+  'keepJobFiles',
 ]);
 
 /** Validates an event and applies the defaults; throws InvalidInput naming the field and the rule. */
-export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): ExecRequest {
+export function parseExecEvent(
+  input: unknown,
+  defaults: EventDefaults = {},
+  options: ParseOptions = {},
+): ExecRequest {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new InvalidInput('the event must be a JSON object with at least "command"');
   }
@@ -175,6 +205,7 @@ export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): Ex
   const taskToken = optionalString(event, 'taskToken', MAX_TASK_TOKEN_CHARS);
   const executionName = optionalString(event, 'executionName', MAX_ID_CHARS);
   const scheduleName = optionalString(event, 'scheduleName', MAX_ID_CHARS);
+  const detach = parseDetachOptions(event, options);
 
   return {
     command,
@@ -187,7 +218,12 @@ export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): Ex
     ...(stdin !== undefined ? { stdin } : {}),
     ...execOptions,
     timeoutSeconds:
-      optionalInteger(event, 'timeoutSeconds', 1, MAX_TIMEOUT_SECONDS) ?? DEFAULT_TIMEOUT_SECONDS,
+      optionalInteger(
+        event,
+        'timeoutSeconds',
+        1,
+        detach !== undefined ? MAX_DETACHED_TIMEOUT_SECONDS : MAX_TIMEOUT_SECONDS,
+      ) ?? DEFAULT_TIMEOUT_SECONDS,
     outputLimitBytes:
       optionalInteger(event, 'outputLimitBytes', MIN_OUTPUT_LIMIT_BYTES, MAX_OUTPUT_LIMIT_BYTES) ??
       DEFAULT_OUTPUT_LIMIT_BYTES,
@@ -197,6 +233,44 @@ export function parseExecEvent(input: unknown, defaults: EventDefaults = {}): Ex
     ...(taskToken !== undefined ? { taskToken } : {}),
     ...(executionName !== undefined ? { executionName } : {}),
     ...(scheduleName !== undefined ? { scheduleName } : {}),
+    ...(detach !== undefined ? { detach } : {}),
+  };
+}
+
+/** The detached-job fields; they need `detach: true` (or the state machine's detached path). */
+function parseDetachOptions(
+  event: Record<string, unknown>,
+  options: ParseOptions,
+): DetachOptions | undefined {
+  const detach = optionalBoolean(event, 'detach') === true || options.detached === true;
+  const pollIntervalSeconds = optionalInteger(
+    event,
+    'pollIntervalSeconds',
+    MIN_POLL_INTERVAL_SECONDS,
+    MAX_POLL_INTERVAL_SECONDS,
+  );
+  const jobsDirectory = optionalString(event, 'jobsDirectory', MAX_JOBS_DIRECTORY_CHARS);
+  const keepFiles = optionalBoolean(event, 'keepJobFiles');
+  if (!detach) {
+    const given = (['pollIntervalSeconds', 'jobsDirectory', 'keepJobFiles'] as const).filter(
+      (field) => event[field] !== undefined && event[field] !== null,
+    );
+    if (given.length > 0)
+      throw new InvalidInput(`${given.map((f) => `"${f}"`).join(', ')} needs "detach": true`);
+    return undefined;
+  }
+  if (
+    jobsDirectory !== undefined &&
+    (!JOBS_DIRECTORY_PATTERN.test(jobsDirectory) || jobsDirectory.includes('..'))
+  ) {
+    throw new InvalidInput(
+      `"jobsDirectory" must be an absolute path of [A-Za-z0-9_./-] without "..", got "${jobsDirectory}"`,
+    );
+  }
+  return {
+    pollIntervalSeconds: pollIntervalSeconds ?? null,
+    ...(jobsDirectory !== undefined ? { jobsDirectory } : {}),
+    keepFiles: keepFiles ?? false,
   };
 }
 

@@ -4,6 +4,7 @@ import { type AwsClients, createAwsClients } from './aws/clients';
 import { type CallbackReport, runWithTaskToken } from './callback';
 import { accountOfFunctionArn } from './cluster-allowlist';
 import { ExecEnv, type ExecResult } from './contract';
+import { type DetachedStepOutput, isDetachedStepEvent, runDetachedStep } from './detach/steps';
 import { runDoctorAction } from './doctor/action';
 import { withDoctorHint } from './doctor/hint';
 import type { DoctorReport } from './doctor/report';
@@ -19,7 +20,7 @@ import {
 import { idempotentRunner } from './idempotency';
 import { publishRunMetrics, type RunObservation } from './metrics';
 import { jsonFailureMessage } from './result';
-import { runExec } from './service';
+import { LAMBDA_SAFETY_MARGIN_MS, runExec } from './service';
 import type { SessionLogger } from './ssm/types';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ecs-exec-runner' });
@@ -39,10 +40,11 @@ let clients: AwsClients | undefined;
 export async function handler(
   event: unknown,
   context: Context,
-): Promise<ExecResult | CallbackReport | DoctorReport> {
+): Promise<ExecResult | CallbackReport | DoctorReport | DetachedStepOutput> {
   // Some local harnesses pass a partial context; the remaining time then defaults to Lambda's maximum.
   if (context !== undefined && context !== null) logger.addContext(context);
   if (isDoctorEvent(event)) return doctor(event, context);
+  if (isDetachedStepEvent(event)) return detachedStep(event, context);
   const taskToken = readTaskToken(event);
   const startedMs = Date.now();
   const observation: RunObservation = {};
@@ -83,18 +85,42 @@ export async function handler(
   }
 }
 
+/** A step of a detached job (start, poll, cancel), called by the state machine's detached path. */
+async function detachedStep(event: Record<string, unknown>, context: Context): Promise<DetachedStepOutput> {
+  try {
+    return await runDetachedStep(event, {
+      clients: awsClients(),
+      logger: sessionLogger,
+      defaults: defaultsFromEnv(),
+      ...outputConfig(),
+      remainingMs: () => remainingMs(context) - LAMBDA_SAFETY_MARGIN_MS,
+    });
+  } catch (err) {
+    throw conciseError(inVocabulary(err));
+  }
+}
+
+function outputConfig(): { outputBucket?: string; outputPrefix?: string } {
+  return {
+    ...(process.env[ExecEnv.OutputBucket] ? { outputBucket: process.env[ExecEnv.OutputBucket] } : {}),
+    ...(process.env[ExecEnv.OutputPrefix] ? { outputPrefix: process.env[ExecEnv.OutputPrefix] } : {}),
+  };
+}
+
 async function execute(
   request: ExecRequest,
   context: Context,
   observation: RunObservation,
 ): Promise<ExecResult> {
+  if (request.detach !== undefined) {
+    throw new InvalidInput(
+      '"detach": true runs through the run-one state machine, which starts the job and polls it; invoke that instead of the function',
+    );
+  }
   const deps = {
     clients: awsClients(),
     logger: sessionLogger,
-    config: {
-      ...(process.env[ExecEnv.OutputBucket] ? { outputBucket: process.env[ExecEnv.OutputBucket] } : {}),
-      ...(process.env[ExecEnv.OutputPrefix] ? { outputPrefix: process.env[ExecEnv.OutputPrefix] } : {}),
-    },
+    config: outputConfig(),
   };
   const run = (req: ExecRequest): Promise<ExecResult> =>
     runExec(req, deps, { remainingMs: () => remainingMs(context) }, observation);

@@ -6,6 +6,7 @@ import { S3OverflowSink } from './aws/s3-sink';
 import { ssmResumeSession, ssmTerminateSession } from './aws/ssm';
 import { type ResolvedTarget, resolveTarget, ssmTargetId } from './aws/target';
 import type { ExecResult } from './contract';
+import { LAMBDA_SAFETY_MARGIN_MS } from './detach/detach-contract';
 import { CommandTimedOut, ExecError, ExecuteCommandDenied, NonZeroExit, SessionFailed } from './errors';
 import { clusterName, type ExecRequest } from './event';
 import type { RunObservation } from './metrics';
@@ -16,7 +17,7 @@ import { type RunResult, runSession } from './ssm/run';
 import type { SessionLogger } from './ssm/types';
 
 /** Time kept back from the Lambda's remaining time to stop the session and return a result. */
-export const LAMBDA_SAFETY_MARGIN_MS = 15_000;
+export { LAMBDA_SAFETY_MARGIN_MS };
 /** The shortest deadline worth starting a session with. */
 export const MIN_SESSION_TIME_MS = 2_000;
 /** ExecuteCommand retries stop early enough to leave the command at least this much time. */

@@ -85,8 +85,9 @@ export interface EcsExecRunnerProps {
    */
   readonly fanOutMaxConcurrency?: number;
   /**
-   * Time limit of one "run one command" execution (retries included).
-   * @default Duration.hours(1)
+   * Time limit of one "run one command" execution (retries included). Detached jobs run up to
+   * 7 days, and the execution that started one waits for its result.
+   * @default Duration.days(8)
    */
   readonly runCommandTimeout?: Duration;
   /**

@@ -11,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ExecEnv } from '../lambda/contract';
+import { LAMBDA_SAFETY_MARGIN_MS } from '../lambda/detach/detach-contract';
 import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from '../lambda/fan-out/fan-out-contract';
 import { RunnerAlerts } from './alerts';
 import { doctorStatements } from './doctor-permissions';
@@ -33,6 +34,8 @@ export type { EcsExecRunnerProps } from './ecs-exec-runner-props';
 
 /** Time the state machine gives the Lambda beyond its own timeout before declaring the task timed out. */
 const TASK_TIMEOUT_MARGIN = Duration.minutes(1);
+/** Long enough for a detached job's 7 days (plus its last polls); attached runs end far sooner. */
+const DEFAULT_RUN_COMMAND_TIMEOUT = Duration.days(8);
 
 /**
  * Runs commands in running ECS tasks through ECS Exec: the exec Lambda, its least-privilege role,
@@ -160,13 +163,21 @@ export class EcsExecRunner extends Construct {
     });
 
     const invokeOptions = { taskTimeout: timeout.plus(TASK_TIMEOUT_MARGIN) };
+    // Named at synth: the detached path starts child executions of itself (continue-as-new).
+    const runCommandName = `${Names.uniqueResourceName(this, { maxLength: 72 })}RunCmd`;
+    const runCommandScope = new Construct(this, 'RunCommand');
     this.runCommandStateMachine = new sfn.StateMachine(this, 'RunCommandStateMachine', {
+      stateMachineName: runCommandName,
       comment: 'Runs one command in one ECS task through ECS Exec; the output is the exec result.',
       definitionBody: sfn.DefinitionBody.fromChainable(
-        runCommandDefinition(new Construct(this, 'RunCommand'), this.function, invokeOptions),
+        runCommandDefinition(runCommandScope, this.function, {
+          ...invokeOptions,
+          self: sfn.StateMachine.fromStateMachineName(runCommandScope, 'Self', runCommandName),
+          maxAttachedSeconds: Math.max(1, timeout.toSeconds() - LAMBDA_SAFETY_MARGIN_MS / 1000),
+        }),
       ),
       stateMachineType: sfn.StateMachineType.STANDARD,
-      timeout: props.runCommandTimeout ?? Duration.hours(1),
+      timeout: props.runCommandTimeout ?? DEFAULT_RUN_COMMAND_TIMEOUT,
       tracingEnabled: true,
       logs: this.stateMachineLogs('RunCommandStateMachineLogs', retention, removalPolicy),
     });
@@ -204,7 +215,7 @@ export class EcsExecRunner extends Construct {
     this.schedules = this.createSchedules(schedules);
     this.alerts = this.createAlerts(props, retention, removalPolicy);
     this.monitoring = this.createMonitoring(props);
-    acknowledgeRunnerFindings(this, props, fanOutName);
+    acknowledgeRunnerFindings(this, props, fanOutName, runCommandName);
   }
 
   private createAlerts(

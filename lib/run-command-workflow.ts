@@ -4,6 +4,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { RETRYABLE_ERROR_NAMES } from '../lambda/contract';
+import { DetachedInput, detachedDefinition } from './detached-workflow';
 
 /** Transient errors of the Lambda service itself (Step Functions best practice, plus throttling). */
 export const LAMBDA_SERVICE_ERRORS: readonly string[] = [
@@ -16,6 +17,7 @@ export const LAMBDA_SERVICE_ERRORS: readonly string[] = [
 /** State names of the "run one command" state machine (stable: tests and tools refer to them). */
 export const RunCommandStates = {
   AddExecutionName: 'AddExecutionName',
+  Route: 'Route',
   RunCommand: 'RunCommand',
   CommandFailed: 'CommandFailed',
 } as const;
@@ -24,6 +26,13 @@ export const RunCommandStates = {
 export interface ExecInvokeOptions {
   /** Task timeout: a bit more than the function's own timeout, so the function reports first. */
   readonly taskTimeout: Duration;
+}
+
+export interface RunCommandOptions extends ExecInvokeOptions {
+  /** This state machine (by name): the detached path continues in child executions of it. */
+  readonly self: sfn.IStateMachine;
+  /** A `timeoutSeconds` above this takes the detached path (what one invocation can hold). */
+  readonly maxAttachedSeconds: number;
 }
 
 /**
@@ -66,13 +75,14 @@ export function execInvokeTask(
 }
 
 /**
- * AddExecutionName → RunCommand (retries) → result; any other failure → CommandFailed, which
- * keeps the Lambda's error name and cause.
+ * AddExecutionName → Route → RunCommand (retries) → result, or the detached path
+ * (detached-workflow.ts); any other failure → CommandFailed, which keeps the Lambda's error name
+ * and cause.
  */
 export function runCommandDefinition(
   scope: Construct,
   fn: lambda.IFunction,
-  options: ExecInvokeOptions,
+  options: RunCommandOptions,
 ): sfn.IChainable {
   const addExecutionName = new sfn.Pass(scope, RunCommandStates.AddExecutionName, {
     comment: 'Keep the input as the event; add the execution name for the logs.',
@@ -96,5 +106,26 @@ export function runCommandDefinition(
     causePath: sfn.JsonPath.stringAt('$.Cause'),
   });
   run.addCatch(failed, { errors: [sfn.Errors.ALL] });
-  return addExecutionName.next(run);
+  const detached = detachedDefinition(scope, { ...options, fn, failed });
+  const route = new sfn.Choice(scope, RunCommandStates.Route, {
+    comment: 'Detached jobs (detach: true, or a timeout one invocation cannot hold) are started and polled.',
+  })
+    .when(sfn.Condition.isPresent(`$.event.${DetachedInput.ContinueJob}`), detached.resume)
+    .when(sfn.Condition.isPresent(`$.event.${DetachedInput.CancelJob}`), detached.cancel)
+    .when(
+      sfn.Condition.or(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.event.detach'),
+          sfn.Condition.booleanEquals('$.event.detach', true),
+        ),
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.event.timeoutSeconds'),
+          sfn.Condition.isNumeric('$.event.timeoutSeconds'),
+          sfn.Condition.numberGreaterThan('$.event.timeoutSeconds', options.maxAttachedSeconds),
+        ),
+      ),
+      detached.start,
+    )
+    .otherwise(run);
+  return addExecutionName.next(route);
 }

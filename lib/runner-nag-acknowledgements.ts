@@ -31,6 +31,7 @@ export function acknowledgeRunnerFindings(
   runner: RunnerNagSubject,
   props: EcsExecRunnerProps,
   fanOutName: string,
+  runCommandName: string,
 ): void {
   const { clusters } = props;
   const listTasks = clusters.map((c) => ({
@@ -64,6 +65,17 @@ export function acknowledgeRunnerFindings(
   acknowledgeWildcardResources(runner.runCommandStateMachine, [
     { resource: `${runner.function.functionArn}:*`, reason: WildcardReason.LambdaVersions },
     { resource: '*', reason: WildcardReason.VendedLogsAndXRay },
+    {
+      // CDK's startExecution.sync policy: describe/stop the child executions this machine starts.
+      resource: Stack.of(runner).formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${runCommandName}*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+      reason:
+        "A detached job continues in child executions of this same state machine (continue-as-new); their names are made at run time, so the ARN ends in a wildcard under this machine's name.",
+    },
   ]);
   const fanOut = runner.fanOutStateMachine;
   const runArns = fanOutRunArns(fanOutName);

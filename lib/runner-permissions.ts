@@ -89,6 +89,11 @@ export function execRunnerStatements(grants: ExecRunnerGrants): iam.PolicyStatem
       resources: [grants.outputBucket.arnForObjects(`${grants.outputPrefix}*`)],
     }),
     new iam.PolicyStatement({
+      sid: 'ReadDetachedJobChunksUnderPrefix',
+      actions: ['s3:GetObject'],
+      resources: [grants.outputBucket.arnForObjects(`${grants.outputPrefix}*`)],
+    }),
+    new iam.PolicyStatement({
       sid: 'IdempotencyRecords',
       actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
       resources: [grants.idempotencyTable.tableArn],

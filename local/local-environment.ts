@@ -26,6 +26,7 @@ import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { lambdaErrorCause } from '../cli/failure';
 import { DEFAULT_STACK_NAME } from '../cli/stack-names';
 import { ExecEnv } from '../lambda/contract';
+import { DETACHED_JOB_FIELD } from '../lambda/detach/detach-contract';
 import { FanOutEnv } from '../lambda/fan-out/fan-out-contract';
 import type { CfnTemplate, LocalExecutionResult } from '../lib/local/definition';
 import {
@@ -66,6 +67,25 @@ const IGNORED_FUNCTION_ENV: readonly string[] = [
   'NODE_OPTIONS',
 ];
 
+/**
+ * Services whose endpoint the environment may already name (`AWS_ENDPOINT_URL_<ID>`): their calls
+ * go there (LocalStack, another ECS Exec stand-in), the embedded endpoint serves the rest.
+ */
+export const EXTERNAL_ENDPOINT_SERVICES = ['ECS', 'SSM', 'KMS'] as const;
+export type ExternalEndpointService = (typeof EXTERNAL_ENDPOINT_SERVICES)[number];
+
+/** The per-service endpoints set in `env` for the services that may live elsewhere. */
+export function externalEndpoints(
+  env: NodeJS.ProcessEnv = process.env,
+): Partial<Record<ExternalEndpointService, string>> {
+  const found: Partial<Record<ExternalEndpointService, string>> = {};
+  for (const id of EXTERNAL_ENDPOINT_SERVICES) {
+    const value = env[`AWS_ENDPOINT_URL_${id}`]?.trim();
+    if (value) found[id] = value;
+  }
+  return found;
+}
+
 export interface LocalEnvironmentOptions {
   /** Port of the fake AWS endpoint. @default 0 (any free port) */
   readonly port?: number;
@@ -74,6 +94,11 @@ export interface LocalEnvironmentOptions {
    * the real agent's timings, so a local run shows real latencies.
    */
   readonly fastAgent?: boolean;
+  /**
+   * Services served by another endpoint instead of the embedded one.
+   * @default externalEndpoints(process.env): the AWS_ENDPOINT_URL_{ECS,SSM,KMS} already set
+   */
+  readonly endpoints?: Partial<Record<ExternalEndpointService, string>>;
 }
 
 export type HandlerResult = Awaited<ReturnType<HandlerModule['handler']>>;
@@ -84,6 +109,8 @@ export interface LocalEnvironment {
   readonly stackName: string;
   /** ARN of the "run one command" state machine registered in the fake Step Functions. */
   readonly runCommandStateMachineArn: string;
+  /** Services that go to another endpoint (from AWS_ENDPOINT_URL_<ID>), with it. */
+  readonly externalEndpoints: Partial<Record<ExternalEndpointService, string>>;
   /** ARN of the fan-out state machine registered in the fake Step Functions (its synthesized name). */
   readonly fanOutStateMachineArn: string;
   /** Calls the real handler with `event`, as Lambda would (calls may overlap, as in separate instances). */
@@ -152,6 +179,8 @@ export async function startLocalEnvironment(
     );
   }
   started = true;
+  // Read before the fake's environment replaces them.
+  const external = options.endpoints ?? externalEndpoints(process.env);
   let fake: FakeAws;
   try {
     fake = await startFakeAws({
@@ -164,6 +193,10 @@ export async function startLocalEnvironment(
     throw err;
   }
   const restoreEnv = fake.applyEnv();
+  for (const [id, endpoint] of Object.entries(external)) process.env[`AWS_ENDPOINT_URL_${id}`] = endpoint;
+  // Another ECS has other clusters: the function may target any (IAM would still apply in AWS).
+  const clusterScope: Record<string, string> =
+    external.ECS !== undefined ? { [ExecEnv.AllowedClusters]: '' } : {};
   const world = fake.world;
   const clusterArns = [
     clusterArn(world, DEFAULT_WORLD_IDS.cluster),
@@ -176,6 +209,7 @@ export async function startLocalEnvironment(
     [ExecEnv.DefaultCluster]: clusterArns[0] as string,
     [ExecEnv.AllowedClusters]: clusterArns.join(','),
     [ExecEnv.DefaultService]: DEFAULT_WORLD_IDS.service,
+    ...clusterScope,
   };
 
   let handlerModule: HandlerModule | undefined;
@@ -221,6 +255,7 @@ export async function startLocalEnvironment(
     input: unknown,
     executionName: string,
     history?: ExecutionHistoryRecorder,
+    signal?: AbortSignal,
   ): Promise<LocalExecutionResult> => {
     const runner = await synth();
     const { runStateMachineLocally, lambdaInvokeStateNames } = loadDefinitions();
@@ -238,7 +273,8 @@ export async function startLocalEnvironment(
         const fn = functionOf(runner.template, functionArn);
         observer.scheduled(functionArn, payload);
         try {
-          const output = await callHandler(payload, fn.env, fn.timeoutMs);
+          const env = { ...withDetachedOutputBucket(payload, fn.env), ...clusterScope };
+          const output = await callHandler(payload, env, fn.timeoutMs);
           observer.succeeded(output);
           return output;
         } catch (err) {
@@ -246,14 +282,14 @@ export async function startLocalEnvironment(
           throw err;
         }
       },
-      { executionName },
+      { executionName, ...(signal !== undefined ? { signal } : {}) },
     );
     observer.ended(result);
     return result;
   };
 
   const executor: ExecutionExecutor = async (run) => {
-    const result = await execute(run.input, run.name, run.history);
+    const result = await execute(run.input, run.name, run.history, run.signal);
     return result.status === 'SUCCEEDED'
       ? { status: 'SUCCEEDED', output: result.output }
       : { status: 'FAILED', error: result.error, cause: result.cause };
@@ -266,7 +302,7 @@ export async function startLocalEnvironment(
     definition: async () => (await synth()).fanOutDefinition,
     invoke: async (functionArn, payload) => {
       const fn = functionOf((await synth()).template, functionArn);
-      return callHandler(payload, fn.env, fn.timeoutMs, fn.kind);
+      return callHandler(payload, { ...fn.env, ...clusterScope }, fn.timeoutMs, fn.kind);
     },
   });
   fake.stacks.put({
@@ -291,6 +327,7 @@ export async function startLocalEnvironment(
     fake,
     stackName: LOCAL_STACK_NAME,
     runCommandStateMachineArn: stateMachineArn,
+    externalEndpoints: external,
     fanOutStateMachineArn: fanOutArn,
     invoke: (event) => callHandler(event, invokeEnv, LAMBDA_MAX_TIMEOUT_MS),
     runStateMachine: (input, runOptions = {}) =>
@@ -299,6 +336,20 @@ export async function startLocalEnvironment(
       executeFanOut(input, runOptions.executionName ?? `local-${randomUUID()}`),
     close,
   };
+}
+
+/**
+ * Detached jobs need an output bucket (their output is collected there); the fake S3 has every
+ * bucket, so their steps get a local one. Attached runs keep none: large outputs come back head + tail.
+ */
+export const LOCAL_OUTPUT_BUCKET = 'ecs-exec-runner-local-output';
+
+function withDetachedOutputBucket(
+  payload: unknown,
+  env: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
+  const detached = payload !== null && typeof payload === 'object' && DETACHED_JOB_FIELD in payload;
+  return detached ? { ...env, [ExecEnv.OutputBucket]: LOCAL_OUTPUT_BUCKET } : env;
 }
 
 async function withTimeout(work: Promise<unknown>, ms: number): Promise<void> {

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { parsedArgs } from '../cli/args';
-import { buildExecEvent, buildFanOutInput, readStdinFile } from '../cli/event';
+import { buildExecEvent, buildFanOutInput, type EventOptions, readStdinFile } from '../cli/event';
 import { CliError, RunExitCode, usageError } from '../cli/execution-exit-codes';
 import { ExitCode } from '../cli/exit-codes';
 import { describeFailure, type FailureReport, formatFailure, lambdaErrorCause } from '../cli/failure';
@@ -75,6 +75,9 @@ Command:
   --workdir PATH           run in this directory
   --transfer MODE          auto (default), zstd, xz, gzip or plain: how output travels without --tty
 Run:
+  --detach                 a detached job through the local state machine: started, polled, its
+                           output printed as it arrives (like ecs-exec run --detach)
+  --poll-interval SECONDS  with --detach: seconds between polls, 2-300 (default: 5 growing to 60)
   --state-machine          run the synthesized "run one command" state machine locally (its Task
                            invokes the handler with the function's synthesized environment)
   --fan-out                run the synthesized fan-out state machine on every task of the service
@@ -90,7 +93,9 @@ Errors and the output tail of a failed command go to stderr, and so does the met
 the Lambda would emit for the run (not with --fan-out: one per task; with --state-machine, a
 failure also shows the alert the deployed runner would publish). The handler's logs at WARN and above
 go to stderr too; POWERTOOLS_LOG_LEVEL changes the level (INFO and DEBUG lines go to stdout, as
-in Lambda). To pipe the result, keep npm's banner off stdout: npm start --silent -- …
+in Lambda). AWS_ENDPOINT_URL_ECS, _SSM and _KMS already set in the environment send those services
+to another endpoint (LocalStack, another ECS Exec stand-in; then name its targets with --cluster and
+--task); the embedded endpoint serves the rest. To pipe the result, keep npm's banner off stdout: npm start --silent -- …
 
 ${exitCodeHelp([], '--output json')}`;
 
@@ -110,6 +115,8 @@ const OPTIONS = {
   workdir: { type: 'string' },
   transfer: { type: 'string' },
   'state-machine': { type: 'boolean' },
+  detach: { type: 'boolean' },
+  'poll-interval': { type: 'string' },
   'fan-out': { type: 'boolean' },
   'max-concurrency': { type: 'string' },
   output: { type: 'string' },
@@ -120,6 +127,8 @@ const OPTIONS = {
 interface LocalRunOptions {
   readonly event: ExecEvent;
   readonly stateMachine: boolean;
+  /** A detached job through the local state machine, its output printed as it arrives. */
+  readonly detach: boolean;
   readonly fanOut: boolean;
   readonly output: OutputFormat;
   readonly port: number;
@@ -149,6 +158,7 @@ async function parseOptions(argv: readonly string[]): Promise<LocalRunOptions | 
   const fanOut = values['fan-out'] === true;
   if (values['max-concurrency'] !== undefined && !fanOut)
     throw usageError('--max-concurrency needs --fan-out');
+  if (fanOut && values.detach) throw usageError('give --fan-out or --detach, not both');
   const cluster = values.kms ? DEFAULT_WORLD_IDS.kmsCluster : values.cluster;
   const clusterName = cluster?.split('/').pop() ?? DEFAULT_WORLD_IDS.cluster;
   const localServices = fanOut ? LOCAL_FAN_OUT_SERVICES : LOCAL_SERVICES;
@@ -174,6 +184,8 @@ async function parseOptions(argv: readonly string[]): Promise<LocalRunOptions | 
     ...(stdin !== undefined ? { stdin } : {}),
     ...(values.tty ? { tty: true } : {}),
     ...(values.raw ? { raw: true } : {}),
+    ...(values.detach ? { detach: true } : {}),
+    ...(values['poll-interval'] !== undefined ? { pollInterval: values['poll-interval'] } : {}),
   });
   const execOptions = {
     ...(values.env !== undefined ? { environment: parseEnvFlags(values.env) } : {}),
@@ -184,8 +196,10 @@ async function parseOptions(argv: readonly string[]): Promise<LocalRunOptions | 
   return {
     event: { ...event, ...execOptions },
     stateMachine: values['state-machine'] === true,
+    detach: values.detach === true,
     fanOut,
-    output,
+    // A detached job streams its output; JSON only when asked for by name.
+    output: values.detach && values.output === undefined ? OutputFormat.Text : output,
     port: parsePort(values.port),
   };
 }
@@ -265,6 +279,7 @@ async function runFanOut(
 }
 
 async function run(options: LocalRunOptions, environment: LocalEnvironment): Promise<number | undefined> {
+  if (options.detach) return runDetached(options, environment);
   if (options.fanOut) return runFanOut(options, environment);
   if (options.stateMachine) {
     const executionName = `local-${randomUUID()}`;
@@ -295,6 +310,58 @@ async function run(options: LocalRunOptions, environment: LocalEnvironment): Pro
     return printFailure(lambdaErrorCause(err), options.output);
   }
   return interruption.signal ? undefined : printResult(result, options.output);
+}
+
+/**
+ * `--detach`: what `ecs-exec run --detach` does against AWS, against the local endpoint: start the
+ * local state machine, print the job's output as each poll brings it, exit with its exit code.
+ */
+async function runDetached(
+  options: LocalRunOptions,
+  environment: LocalEnvironment,
+): Promise<number | undefined> {
+  const { createS3Client, createSfnClient } = require('../cli/clients') as typeof import('../cli/clients');
+  const { runCommand } = require('../cli/run') as typeof import('../cli/run');
+  const sfn = createSfnClient();
+  const s3 = createS3Client();
+  try {
+    const code = await runCommand(
+      {
+        command: [options.event.command],
+        ...eventTarget(options.event),
+        stateMachine: environment.runCommandStateMachineArn,
+        wait: true,
+        history: false,
+        json: options.output === OutputFormat.Json,
+      },
+      {
+        sfn,
+        s3: () => s3,
+        cloudFormation: () => {
+          throw usageError('no stack is needed locally');
+        },
+        io: { stdout: process.stdout, stderr: process.stderr },
+      },
+    );
+    return interruption.signal ? undefined : code;
+  } finally {
+    sfn.destroy();
+    s3.destroy();
+  }
+}
+
+/** The event's fields again as command-line values, for the CLI's event builder. */
+function eventTarget(event: ExecEvent): Omit<EventOptions, 'command'> {
+  return {
+    ...(event.cluster !== undefined ? { cluster: event.cluster } : {}),
+    ...(event.service !== undefined ? { service: event.service } : {}),
+    ...(event.task !== undefined ? { task: event.task } : {}),
+    ...(event.container !== undefined ? { container: event.container } : {}),
+    ...(event.timeoutSeconds !== undefined ? { timeout: String(event.timeoutSeconds) } : {}),
+    ...(event.stdin !== undefined ? { stdin: event.stdin } : {}),
+    ...(event.pollIntervalSeconds !== undefined ? { pollInterval: String(event.pollIntervalSeconds) } : {}),
+    detach: true,
+  };
 }
 
 function isListenError(err: unknown): err is NodeJS.ErrnoException {
@@ -359,6 +426,12 @@ async function main(argv: readonly string[]): Promise<number | undefined> {
     }
     // Interrupted during the start: the signal handler closes it and exits.
     if (interruption.signal !== undefined) return undefined;
+    for (const [id, endpoint] of Object.entries(environment.externalEndpoints)) {
+      await write(
+        process.stderr,
+        `npm start: ${id} goes to ${endpoint} (AWS_ENDPOINT_URL_${id}); the rest to the embedded endpoint\n`,
+      );
+    }
     return await run(options, environment);
   } catch (err) {
     if (interruption.signal !== undefined) return undefined;

@@ -142,7 +142,14 @@ describe('README commands', () => {
         cleanEnv({ BENCH_QUICK: '1', BENCH_AGENT_WARM_UP_MIB: '0' }),
       );
       expect(code).toBe(0);
-      for (const figure of ['codec:', 'handler bundle', 'end to end:', 'memory:'])
+      for (const figure of [
+        'codec:',
+        'handler bundle',
+        'end to end:',
+        'memory:',
+        'real agent pace:',
+        'transfer:',
+      ])
         expect(stdout).toContain(figure);
     },
     SLOW_MS,
@@ -204,11 +211,13 @@ describe('README commands', () => {
           if (command.includes('--no-wait')) vars.EXECUTION_ARN = result.stdout.trim();
         }
         // Each README example, run locally: the remote exit code (127: no such program here), a
-        // task that does not exist locally (TargetNotFound, 68), an ARN, and a timeline.
+        // task that does not exist locally (TargetNotFound, 68), an ARN, a timeline, a cancelled job.
         expect(outcomes.map((o) => o.code)).toEqual(
           cli.map((command) => {
             if (command.includes('bin/rails')) return 127;
             if (command.includes('--task 0123456789abcdef0123456789abcdef')) return 68;
+            // The detached job is stopped: CommandTimedOut ("cancelled").
+            if (command.includes('ecs-exec cancel')) return 124;
             return 0;
           }),
         );

@@ -191,7 +191,7 @@ function checkedWorkingDirectory(directory: string): string {
 }
 
 /** Quotes for sh (not shlex): a plain word as it is, anything else in single quotes. */
-function quoteShellWord(word: string): string {
+export function quoteShellWord(word: string): string {
   return PLAIN_WORD.test(word) ? word : `'${word.replaceAll("'", `'"'"'`)}'`;
 }
 

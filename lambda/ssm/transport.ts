@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { ConnectError } from './errors';
+import { type ReadModerationOptions, ReadModerator } from './read-moderation';
 
 /** How long a websocket may take to open; the token is short-lived, so this is short too. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -14,23 +15,38 @@ export interface ConnectionHandlers {
   alive?(): void;
 }
 
+export interface ConnectionOptions {
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  /** How the socket is read while frames trickle in; see read-moderation.ts. */
+  readonly readModeration?: ReadModerationOptions;
+}
+
 /** The only code that touches `ws`: one websocket to the gateway, binary frames in and out. */
 export class DataChannelConnection {
   private closedOnce = false;
   private corked = false;
+  private readonly reads: ReadModerator;
 
   private constructor(
     private readonly socket: WebSocket,
     private readonly handlers: ConnectionHandlers,
     private readonly tcp: Socket | undefined,
+    readModeration: ReadModerationOptions | undefined,
   ) {
+    this.reads = new ReadModerator(socket, readModeration);
+    // Added after ws's own listener: the frames of this read are handled (and acked) first.
+    tcp?.on('data', (chunk: Buffer) => this.reads.afterRead(chunk.length));
     socket.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       if (!isBinary) return; // the data channel speaks binary only after the open frame
       this.batchWrites();
       this.handlers.binary(toBuffer(data));
     });
     socket.on('pong', () => this.handlers.alive?.());
-    socket.on('close', (code: number, reason: Buffer) => this.notifyClosed(code, reason.toString('utf8')));
+    socket.on('close', (code: number, reason: Buffer) => {
+      this.reads.stop();
+      this.notifyClosed(code, reason.toString('utf8'));
+    });
     socket.on('error', () => {
       // 'close' always follows 'error' in ws; handle the end there, once.
     });
@@ -40,7 +56,7 @@ export class DataChannelConnection {
   static open(
     url: string,
     handlers: ConnectionHandlers,
-    options: { timeoutMs?: number; signal?: AbortSignal } = {},
+    options: ConnectionOptions = {},
   ): Promise<DataChannelConnection> {
     const timeoutMs = options.timeoutMs ?? CONNECT_TIMEOUT_MS;
     return new Promise((resolve, reject) => {
@@ -63,7 +79,7 @@ export class DataChannelConnection {
       };
       const onOpen = (): void => {
         cleanup();
-        resolve(new DataChannelConnection(socket, handlers, tcp));
+        resolve(new DataChannelConnection(socket, handlers, tcp, options.readModeration));
       };
       const cleanup = (): void => {
         socket.off('open', onOpen);
@@ -115,8 +131,9 @@ export class DataChannelConnection {
   }
 
   /**
-   * Every received frame is answered with an ack; one TCP read often holds many frames. Corking
-   * until the end of the tick turns their acks into one write instead of one syscall each.
+   * Every received frame is answered with an ack; one TCP read often holds many frames (read
+   * moderation sees to that at the agent's pace). Corking until the end of the tick turns their
+   * acks into one write instead of one syscall each.
    */
   private batchWrites(): void {
     if (this.corked || this.tcp === undefined) return;

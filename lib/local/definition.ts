@@ -177,6 +177,12 @@ export interface RunLocallyOptions {
   readonly awsSdkIntegration?: AwsSdkIntegration;
   /** Skip validating the definition (already validated: a Distributed Map's ItemProcessor, run per item). */
   readonly skipValidation?: boolean;
+  /** Wait states pause this long instead of what the definition says. @default as defined */
+  readonly waitMs?: number;
+  /** Aborts the execution (StopExecution): it ends FAILED with error "States.Aborted". */
+  readonly signal?: AbortSignal;
+  /** Called when a `startExecution.sync` Task starts a child execution (run locally, same definition). */
+  readonly onChildExecution?: (input: unknown) => void;
 }
 
 const DEFAULT_STATE_MACHINE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:local';
@@ -269,21 +275,50 @@ export async function runStateMachineLocally(
       );
     },
   );
+  // A child execution of this same state machine (continue-as-new), with the .sync:2 result shape.
+  let children = 0;
+  for (const name of childExecutionStateNames(definition)) {
+    handlers[name] = async (stateInput: JsonValue) => {
+      const { Input } = (stateInput ?? {}) as { Input?: unknown };
+      options.onChildExecution?.(Input);
+      children += 1;
+      const child = await runStateMachineLocally(definition, Input, invokeLambda, {
+        ...options,
+        executionName: `${executionName}-${children}`,
+      });
+      if (child.status === 'SUCCEEDED') return { Status: 'SUCCEEDED', Output: child.output as JsonValue };
+      const error = new Error(JSON.stringify({ Status: 'FAILED', Error: child.error, Cause: child.cause }));
+      error.name = 'States.TaskFailed';
+      throw error;
+    };
+  }
   Object.assign(handlers, mapHandlers, options.taskOverrides ?? {});
   const retryIntervals: Record<string, number> = {};
   for (const name of retryingStateNames(definition)) retryIntervals[name] = options.retryIntervalMs ?? 0;
+  const waitTimes: Record<string, number> = {};
+  if (options.waitMs !== undefined) {
+    for (const name of stateNamesWhere(definition, (s) => s.Type === 'Wait'))
+      waitTimes[name] = options.waitMs;
+  }
 
   // The rewritten states' resource is not an AWS ARN the validator knows.
   const machine = new StateMachine(runnable as unknown as StateMachineDefinition, {
     validationOptions: options.skipValidation ? { noValidate: true } : { checkArn: false },
   });
   const execution = machine.run(input as JsonValue, {
-    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: retryIntervals },
+    overrides: {
+      taskResourceLocalHandlers: handlers,
+      retryIntervalOverrides: retryIntervals,
+      waitTimeOverrides: waitTimes,
+    },
     context: {
       Execution: { Name: executionName, Id: executionArn },
       StateMachine: { Id: stateMachineArn, Name: stateMachineArn.split(':').slice(6).join(':') },
     },
   });
+  const abort = (): void => execution.abort();
+  options.signal?.addEventListener('abort', abort, { once: true });
+  if (options.signal?.aborted) abort();
   const retries: LocalRetry[] = [];
   const lastError = new Map<string, string>();
   const collect = (async () => {
@@ -300,6 +335,8 @@ export async function runStateMachineLocally(
     return { status: 'SUCCEEDED', output, retries };
   } catch (err) {
     await collect.catch(() => undefined);
+    if (options.signal?.aborted)
+      return { status: 'FAILED', error: 'States.Aborted', cause: 'stopped', retries };
     const failure = err instanceof Error && err.cause instanceof Error ? err.cause : err;
     return {
       status: 'FAILED',
@@ -308,6 +345,17 @@ export async function runStateMachineLocally(
       retries,
     };
   }
+}
+
+/** Names of the Task states that start an execution and wait for it (`states:startExecution.sync`). */
+function childExecutionStateNames(definition: unknown): string[] {
+  return stateNamesWhere(
+    definition,
+    (s) =>
+      s.Type === 'Task' &&
+      typeof s.Resource === 'string' &&
+      /:states:::states:startExecution\.sync(:2)?$/.test(s.Resource),
+  );
 }
 
 /** Names of the states with a Retry field, at any depth (for the retry-interval override). */

@@ -28,6 +28,7 @@ import { type AgentSessionSpec, DEFAULT_AGENT_VERSION, type ResolvedTiming } fro
 import { OutgoingBuffer, type OutgoingMessage } from './outgoing-buffer';
 import { runOutputPump } from './output-pump';
 import { type OutputSource, startCommand, startScript } from './pty-runner';
+import { pathWithout } from './restricted-path';
 import { scriptedExec } from './scripted-shell';
 import { sleep } from './timers';
 import { Utf8HoldBack } from './utf8-holdback';
@@ -239,7 +240,7 @@ export class AgentSession {
       return undefined;
     }
     if (this.spec.scriptedShell !== undefined) return this.startScriptedShell(this.spec.scriptedShell);
-    const started = startCommand(this.spec.command ?? '', { env: this.spec.env, cwd: this.spec.cwd });
+    const started = startCommand(this.spec.command ?? '', { env: this.commandEnv(), cwd: this.spec.cwd });
     this.observation.argv = started.argv;
     if ('error' in started) {
       this.observation.markStarted();
@@ -247,6 +248,13 @@ export class AgentSession {
     }
     this.attachSource(started.source);
     return undefined;
+  }
+
+  /** The spec's environment, with a PATH that lacks `missingTools` when the spec names some. */
+  private commandEnv(): Readonly<Record<string, string>> | undefined {
+    const missing = this.spec.missingTools;
+    if (missing === undefined || missing.length === 0) return this.spec.env;
+    return { ...this.spec.env, PATH: pathWithout(this.spec.env?.PATH ?? process.env.PATH ?? '', missing) };
   }
 
   /** The command split as the agent splits it, answered by a scripted container (no pty). */
@@ -371,6 +379,7 @@ export class AgentSession {
       payloadLength: message.payloadLength,
       retransmission,
       fate,
+      atMs: performance.now(),
     });
   }
 

@@ -31,6 +31,8 @@ export {
   type AgentTimingOptions,
   DEFAULT_AGENT_VERSION,
   DEFAULT_TIMING,
+  REAL_AGENT_PACING,
   type ScriptStep,
+  UNPACED,
 } from './options';
 export { fleetShell, type ScriptedCommand, type ShellAnswer, scriptedExec } from './scripted-shell';

@@ -3,6 +3,7 @@
  * `MessageGatewayDouble.session()` is live: its arrays keep growing while the session runs.
  * Token values and keys are never recorded.
  */
+import { performance } from 'node:perf_hooks';
 
 export type SessionState = 'waiting-for-client' | 'running' | 'closing' | 'closed' | 'terminated';
 
@@ -53,6 +54,8 @@ export interface OutputTransmission {
   readonly payloadLength: number;
   readonly retransmission: boolean;
   readonly fate: RelayFate;
+  /** `performance.now()` when the agent handed it to MGS (or buffered it while paused). */
+  readonly atMs: number;
 }
 
 export interface HandshakeObservation {
@@ -114,6 +117,8 @@ export interface AgentSessionObservation {
   inputBytes(): Buffer;
   /** Resolves once the command (or script) started, or the session ended without starting it. */
   readonly started: Promise<void>;
+  /** `performance.now()` when the command (or script) started; undefined until then. */
+  readonly startedAtMs: number | undefined;
   /** Resolves when the channel is closed and the command has exited. */
   readonly ended: Promise<void>;
 }
@@ -148,6 +153,7 @@ export class SessionObservation implements AgentSessionObservation {
   pauses = 0;
   rtoMs: number;
   channelClosedOutput: string | undefined;
+  startedAtMs: number | undefined;
   readonly ended: Promise<void>;
   readonly started: Promise<void>;
   private resolveEnded!: () => void;
@@ -171,6 +177,7 @@ export class SessionObservation implements AgentSessionObservation {
   }
 
   markStarted(): void {
+    this.startedAtMs ??= performance.now();
     this.resolveStarted();
   }
 

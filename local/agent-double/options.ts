@@ -4,6 +4,7 @@
  * tests pass smaller timings to stay fast.
  */
 import type { AgentFaults } from './faults';
+import { validateMissingTools } from './restricted-path';
 
 /** One step of scripted output, used instead of a real process. */
 export type ScriptStep = { readonly output: string | Buffer } | { readonly delayMs: number };
@@ -16,14 +17,23 @@ export interface ShellAnswer {
   readonly durationMs?: number;
 }
 
-/** Answers `command` (as `sh -c` would get it) given its stdin, if any. Must be cheap and pure. */
-export type ScriptedCommand = (command: string, stdin: string | undefined) => ShellAnswer;
+/** Answers `command` (as `sh -c` would get it). Must be cheap and pure. */
+export type ScriptedCommand = (command: string) => ShellAnswer;
 
 export interface AgentTimingOptions {
   /** The agent's writePump sleeps this long before its first pty read (`initialWaitSecond = 1`). */
   readonly initialReadDelayMs?: number;
-  /** Bytes per pty read, i.e. the largest plaintext payload before UTF-8 hold-back (`StreamDataPayloadSize`). */
+  /**
+   * Bytes per read of writePump's buffered reader, i.e. the largest plaintext payload before UTF-8
+   * hold-back (`StreamDataPayloadSize`).
+   */
   readonly chunkBytes?: number;
+  /**
+   * Bytes one refill of that buffered reader takes from the pty. The agent reads through a
+   * `bufio.Reader` (4096 bytes) and one read of a Linux pty master returns at most 4095 bytes, so a
+   * busy command's output comes as frames of 1024, 1024, 1024, 1023 bytes, repeating.
+   */
+  readonly ptyReadBytes?: number;
   /** Sleep after each read (writePump's `time.Sleep(time.Millisecond)`); 0 means "as fast as the socket takes it". */
   readonly interChunkDelayMs?: number;
   /** Resend scheduler tick (`ResendSleepInterval`). */
@@ -57,10 +67,27 @@ export interface AgentTimingOptions {
 
 export type ResolvedTiming = Required<AgentTimingOptions>;
 
-export const DEFAULT_TIMING: ResolvedTiming = {
+/**
+ * The real agent's output pacing (`agent/session/shell/shell.go` writePump): sleep 1 s, then read at
+ * most 1 KiB from a buffered reader over the pty, send it as one frame, sleep 1 ms, repeat. It caps
+ * every client at ~0.65 MB/s (real-agent-findings.md). These are the double's defaults; benchmarks
+ * pass them explicitly to say what they measure.
+ */
+export const REAL_AGENT_PACING = {
   initialReadDelayMs: 1000,
   chunkBytes: 1024,
+  ptyReadBytes: 4095,
   interChunkDelayMs: 1,
+} as const satisfies AgentTimingOptions;
+
+/** No artificial delays: output goes as fast as the client takes it (fast tests, client-throughput benchmarks). */
+export const UNPACED = {
+  initialReadDelayMs: 0,
+  interChunkDelayMs: 0,
+} as const satisfies AgentTimingOptions;
+
+export const DEFAULT_TIMING: ResolvedTiming = {
+  ...REAL_AGENT_PACING,
   resendTickMs: 100,
   initialRttMs: 100,
   initialRtoMs: 200,
@@ -98,6 +125,11 @@ export interface AgentSessionSpec {
   readonly scriptedShell?: ScriptedCommand;
   /** Added to the child's environment (after TERM and LANG). Its PATH, if any, is also used for the lookup. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Command names the container lacks, e.g. `['zstd', 'xz', 'gzip', 'base64']`: the command gets a
+   * PATH without them (restricted-path.ts). Absolute paths still reach them.
+   */
+  readonly missingTools?: readonly string[];
   readonly cwd?: string;
   /** Turns KMS encryption on: full handshake, encryption challenge, encrypted Output payloads. */
   readonly kms?: AgentKmsOptions;
@@ -134,10 +166,13 @@ export function validateSpec(spec: AgentSessionSpec): void {
       throw new RangeError(`timing.${name} must be a finite number >= 0, got ${String(value)}`);
     }
   }
-  if (timing.chunkBytes < 1) throw new RangeError(`timing.chunkBytes must be >= 1, got ${timing.chunkBytes}`);
+  for (const name of ['chunkBytes', 'ptyReadBytes'] as const) {
+    if (timing[name] < 1) throw new RangeError(`timing.${name} must be >= 1, got ${timing[name]}`);
+  }
   if (timing.resendTickMs < 1) {
     throw new RangeError(`timing.resendTickMs must be >= 1, got ${timing.resendTickMs}`);
   }
+  validateMissingTools(spec.missingTools ?? []);
   if (spec.kms && (spec.kms.keyId === '' || spec.kms.targetId === '')) {
     throw new TypeError('kms.keyId and kms.targetId must not be empty');
   }

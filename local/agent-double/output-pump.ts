@@ -1,11 +1,12 @@
 /**
  * The agent's writePump (amazon-ssm-agent agent/session/shell/shell.go, ssm-protocol.md §8): sleep
- * before the first read, then read at most one chunk, send its complete UTF-8 characters, sleep
- * 1 ms, repeat; skip reading while the data channel is paused; stop at EOF, dropping any bytes
- * still held back.
+ * before the first read, then read at most one chunk from a buffered reader over the pty, send its
+ * complete UTF-8 characters, sleep 1 ms, repeat; skip reading while the data channel is paused;
+ * stop at EOF, dropping any bytes still held back. `REAL_AGENT_PACING` (options.ts) is that timing.
  */
+import { BufferedPtyReader } from './buffered-pty-reader';
 import type { ByteQueue } from './pty-runner';
-import { sleep, unlessAborted, yieldToEventLoop } from './timers';
+import { sleepAtLeast, unlessAborted, yieldToEventLoop } from './timers';
 import type { Utf8HoldBack } from './utf8-holdback';
 
 /** With no inter-chunk delay, let the event loop breathe after this many chunks. */
@@ -23,6 +24,7 @@ export interface PumpSink {
 export interface PumpTiming {
   readonly initialReadDelayMs: number;
   readonly chunkBytes: number;
+  readonly ptyReadBytes: number;
   readonly interChunkDelayMs: number;
 }
 
@@ -33,17 +35,18 @@ export async function runOutputPump(
   timing: PumpTiming,
   signal: AbortSignal,
 ): Promise<void> {
-  if (timing.initialReadDelayMs > 0 && !(await sleep(timing.initialReadDelayMs, signal))) return;
+  if (timing.initialReadDelayMs > 0 && !(await sleepAtLeast(timing.initialReadDelayMs, signal))) return;
+  const reader = new BufferedPtyReader(queue, timing.ptyReadBytes);
   let chunksSinceYield = 0;
   while (!signal.aborted) {
     if (!sink.isActive()) {
       await unlessAborted(sink.whenActive(), signal);
       continue;
     }
-    const read = queue.take(timing.chunkBytes);
+    const read = reader.read(timing.chunkBytes);
     if (read === undefined) {
-      if (queue.drained) return;
-      await unlessAborted(queue.whenReadable(), signal);
+      if (reader.drained) return;
+      await unlessAborted(reader.whenReadable(), signal);
       continue;
     }
     const payload = holdBack.push(read);
@@ -52,7 +55,7 @@ export async function runOutputPump(
     const congested = sink.whenWritable();
     if (congested !== undefined) await unlessAborted(congested, signal);
     if (timing.interChunkDelayMs > 0) {
-      await sleep(timing.interChunkDelayMs, signal);
+      await sleepAtLeast(timing.interChunkDelayMs, signal);
     } else if (++chunksSinceYield >= CHUNKS_PER_YIELD) {
       chunksSinceYield = 0;
       await yieldToEventLoop();

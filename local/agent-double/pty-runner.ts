@@ -15,6 +15,12 @@
  *   the kernel is lost however busy the machine. EOF comes ~200 ms after the direct child exits,
  *   and a background process that keeps the pty open does not keep the session alive (the agent
  *   would wait for it).
+ *
+ * The pty hangup needs nothing of ours: node-pty makes the child a session leader with the pty as
+ * its controlling terminal, so when it exits the kernel sends SIGHUP to the terminal's foreground
+ * process group (the held slave fd does not prevent it). A background child that has not yet left
+ * the session or ignored SIGHUP dies, exactly the race the real agent shows
+ * (real-agent-findings.md; test/detach/hangup.test.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants as fsConstants, openSync, writeSync } from 'node:fs';

@@ -4,14 +4,17 @@
  * a scripted shell, which answers with canned output. Everything around it stays real: the data
  * channel, the agent's timings, acks and retransmission, the pty's LF → CRLF, channel_closed.
  *
- * The runner's shell mode sends `/bin/sh -c '<wrapper>' ecs-exec-runner '<command>' ['<stdin>']`
- * (lambda/ssm/command.ts). A real sh runs the wrapper, which runs the command and prints the exit
- * marker with this run's nonce last; here the wrapper is recognised by that marker statement, the
- * command is answered by the container's {@link ScriptedCommand}, and the marker is printed the way
- * the wrapper prints it. A plain `sh -c '<command>'` or a raw command gets the answer without a
- * marker, as a real container would print none.
+ * The runner's shell mode sends `/bin/sh -c '<wrapper>' ecs-exec-runner '<command>'`
+ * (lambda/ssm/command.ts; stdin and environment travel on the data channel, never here). A real sh
+ * runs the wrapper, which prints its header line (the transfer path it chose), runs the command and
+ * prints the exit marker with this run's nonce last; here the wrapper is recognised by that marker
+ * statement, the header says `plain` (a scripted container has no compressor), the command is
+ * answered by the container's {@link ScriptedCommand} with no stdin, and the marker is printed the
+ * way the wrapper prints it. A plain `sh -c '<command>'` or a raw command gets the answer without
+ * header or marker, as a real container would print neither.
  */
 import { EXIT_MARKER_PREFIX } from '../../lambda/ssm/exit-marker';
+import { HEADER_PREFIX } from '../../lambda/ssm/transfer/header';
 import type { ScriptedCommand, ScriptStep, ShellAnswer } from './options';
 
 export type { ScriptedCommand, ShellAnswer } from './options';
@@ -27,17 +30,21 @@ const STATUS_MASK = 0xff;
  * "Unable to start command" path) only for an empty argv, as the agent would fail to exec it.
  */
 export function scriptedExec(argv: readonly string[], answer: ScriptedCommand): ScriptStep[] {
-  const [program, flag, script, , command, stdin] = argv;
+  const [program, flag, script, , command] = argv;
   if (program === undefined) throw new Error('runtime error: index out of range [0] with length 0');
   if (!SHELL_PATH.test(program) || flag !== '-c' || script === undefined) {
-    return steps(answer(argv.join(' '), undefined));
+    return steps(answer(argv.join(' ')));
   }
   const nonce = WRAPPER_MARKER.exec(script)?.[1];
-  if (nonce === undefined) return steps(answer(script, undefined));
-  const result = answer(command ?? '', stdin);
-  // The wrapper's `printf "\n%s%s:%s\n"`, after everything the command printed.
+  if (nonce === undefined) return steps(answer(script));
+  const result = answer(command ?? '');
+  // The wrapper's header first; its `printf "\n%s%s:%s\n"` after everything the command printed.
   const status = result.exitCode & STATUS_MASK;
-  return [...steps(result), { output: `\n${EXIT_MARKER_PREFIX}${nonce}:${status}\n` }];
+  return [
+    { output: `${HEADER_PREFIX}${nonce}:plain\n` },
+    ...steps(result),
+    { output: `\n${EXIT_MARKER_PREFIX}${nonce}:${status}\n` },
+  ];
 }
 
 function steps(answer: ShellAnswer): ScriptStep[] {

@@ -1,4 +1,5 @@
 /** Cancellable waits for the double's long-running loops; an aborted wait resolves, never rejects. */
+import { performance } from 'node:perf_hooks';
 
 /** Resolves true after `ms`, or false as soon as `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
@@ -14,6 +15,18 @@ export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * Like Go's time.Sleep: at least `ms` of wall time. A Node timer counts from the event loop's
+ * cached clock, so on its own `setTimeout(…, 1)` can fire after less than 1 ms.
+ */
+export async function sleepAtLeast(ms: number, signal: AbortSignal): Promise<boolean> {
+  const until = performance.now() + ms;
+  for (let left = ms; left > 0; left = until - performance.now()) {
+    if (!(await sleep(Math.ceil(left), signal))) return false;
+  }
+  return true;
 }
 
 /** Resolves true when `promise` settles first, false when `signal` aborts first. */

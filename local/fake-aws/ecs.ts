@@ -366,7 +366,7 @@ const executeCommand: JsonOperation = async (ctx, input) => {
       command,
       targetId,
       ...(cluster.kmsKeyId !== undefined ? { kms: { keyId: cluster.kmsKeyId, targetId } } : {}),
-      ...(container.env !== undefined ? { env: container.env } : {}),
+      env: { ...containerIdentityEnv(container), ...container.env },
       ...(container.cwd !== undefined ? { cwd: container.cwd } : {}),
       ...(container.shell !== undefined ? { scriptedShell: container.shell } : {}),
     },
@@ -397,6 +397,16 @@ const executeCommand: JsonOperation = async (ctx, input) => {
     session: { sessionId: session.sessionId, streamUrl: session.streamUrl, tokenValue: session.tokenValue },
   };
 };
+
+/**
+ * Every process started in a container carries the container's metadata endpoint, as on ECS; the
+ * container-restart fault finds the container's processes (detached jobs included) by it.
+ */
+export function containerIdentityEnv(container: Pick<FakeContainer, 'runtimeId'>): Record<string, string> {
+  return { [CONTAINER_METADATA_VARIABLE]: `${CONTAINER_METADATA_BASE_URL}${container.runtimeId}` };
+}
+export const CONTAINER_METADATA_VARIABLE = 'ECS_CONTAINER_METADATA_URI_V4';
+const CONTAINER_METADATA_BASE_URL = 'http://169.254.170.2/v4/';
 
 export const ECS_OPERATIONS: Readonly<Record<string, JsonOperation>> = {
   ListTasks: listTasks,

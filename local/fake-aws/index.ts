@@ -125,3 +125,10 @@ export async function startFakeAws(options: FakeAwsOptions = {}): Promise<FakeAw
     throw err;
   }
 }
+export {
+  type ContainerRestart,
+  type ContainerRestartOptions,
+  processesOf,
+  restartContainer,
+} from './container-restart';
+export { CONTAINER_METADATA_VARIABLE, containerIdentityEnv } from './ecs';

@@ -94,6 +94,8 @@ export interface ExecutionRun {
   readonly input: unknown;
   readonly startDate: Date;
   readonly history: ExecutionHistoryRecorder;
+  /** Aborted by StopExecution: the executor should stop its work (its outcome is then ignored). */
+  readonly signal: AbortSignal;
 }
 
 /** Runs one execution to its end. A thrown error fails the execution with States.Runtime. */
@@ -132,6 +134,8 @@ export interface FakeExecution {
   readonly events: FakeHistoryEvent[];
   /** Settles when the execution has ended. */
   readonly done: Promise<void>;
+  /** StopExecution's work: ends it ABORTED and aborts its executor. */
+  stop?: (error?: string, cause?: string) => void;
 }
 
 interface RegisteredStateMachine {
@@ -235,6 +239,7 @@ export class StateMachineRegistry {
       roleArn: machine.roleArn,
       stateMachineArn: machine.arn,
     });
+    const controller = new AbortController();
     const run: ExecutionRun = {
       executionArn,
       stateMachineArn: machine.arn,
@@ -242,6 +247,19 @@ export class StateMachineRegistry {
       input,
       startDate: execution.startDate,
       history: { add },
+      signal: controller.signal,
+    };
+    execution.stop = (error, cause) => {
+      if (execution.status !== 'RUNNING') return;
+      execution.status = 'ABORTED';
+      execution.stopDate = new Date();
+      if (error !== undefined) execution.error = error.slice(0, SFN_MAX_ERROR_CHARS);
+      if (cause !== undefined) execution.cause = cause.slice(0, SFN_MAX_CAUSE_CHARS);
+      add('ExecutionAborted', {
+        ...(execution.error !== undefined ? { error: execution.error } : {}),
+        ...(execution.cause !== undefined ? { cause: execution.cause } : {}),
+      });
+      controller.abort();
     };
     // setImmediate: StartExecution answers before any state runs.
     setImmediate(() => {
@@ -285,6 +303,8 @@ function settle(
       outputText = undefined;
     }
   }
+  // A stopped execution keeps its ABORTED end, whatever its executor reports afterwards.
+  if (execution.status !== 'RUNNING') return;
   execution.stopDate = new Date();
   if (result.status === 'SUCCEEDED' && outputText !== undefined) {
     execution.status = 'SUCCEEDED';
@@ -426,6 +446,14 @@ const startExecution: SfnOperation = async (ctx, input) => {
   return { executionArn: execution.executionArn, startDate: epochSeconds(execution.startDate) };
 };
 
+const stopExecution: SfnOperation = async (ctx, input) => {
+  requireRegistry(ctx.stateMachines, 'StopExecution');
+  const reader = new InputReader(input, SFN_VALIDATION_ERROR);
+  const execution = requireExecution(ctx.stateMachines, reader.string('executionArn'));
+  execution.stop?.(reader.optString('error'), reader.optString('cause'));
+  return { stopDate: epochSeconds(execution.stopDate ?? new Date()) };
+};
+
 const describeExecution: SfnOperation = async (ctx, input) => {
   requireRegistry(ctx.stateMachines, 'DescribeExecution');
   const reader = new InputReader(input, SFN_VALIDATION_ERROR);
@@ -536,6 +564,7 @@ export const SFN_OPERATIONS: Readonly<Record<string, SfnOperation>> = {
   SendTaskHeartbeat: sendTaskHeartbeat,
   StartExecution: startExecution,
   DescribeExecution: describeExecution,
+  StopExecution: stopExecution,
   GetExecutionHistory: getExecutionHistory,
   DescribeStateMachine: describeStateMachine,
   DescribeMapRun: async (ctx, input) => {

@@ -11,6 +11,17 @@ const FAST: AgentTimingOptions = {
   initialRtoMs: 30,
   initialRttMs: 15,
 };
+/**
+ * For tests that assert exact arrivals: an RTO of at least a second, so a client slowed down by a
+ * busy machine never sees a retransmission the test did not ask for.
+ */
+const NO_SPURIOUS_RESENDS: AgentTimingOptions = {
+  ...FAST,
+  resendTickMs: 100,
+  initialRtoMs: 1000,
+  initialRttMs: 500,
+  clockGranularityMs: 1000,
+};
 /** Four output frames, one per step, a little apart so each is its own read. */
 const FOUR_FRAMES: ScriptStep[] = [
   { output: 'a' },
@@ -31,7 +42,7 @@ describe('MessageGatewayDouble faults', () => {
   it('duplicate: relays chosen frames twice; the output is unchanged', async () => {
     const session = gateway.createSession({
       script: FOUR_FRAMES,
-      timing: FAST,
+      timing: NO_SPURIOUS_RESENDS,
       faults: { duplicate: { seqs: [1] } },
     });
 
@@ -46,7 +57,7 @@ describe('MessageGatewayDouble faults', () => {
   it('duplicate everyNth: every n-th frame twice', async () => {
     const session = gateway.createSession({
       script: FOUR_FRAMES,
-      timing: FAST,
+      timing: NO_SPURIOUS_RESENDS,
       faults: { duplicate: { everyNth: 2 } },
     });
 
@@ -57,10 +68,10 @@ describe('MessageGatewayDouble faults', () => {
   });
 
   it('reorder: holds a frame back until later frames went out', async () => {
-    // The agent's default RTO (200 ms) keeps its own resend of seq 0 out of the way of the hold.
+    // A long RTO keeps the agent's own resend of seq 0 out of the way of the hold.
     const session = gateway.createSession({
       script: FOUR_FRAMES,
-      timing: { ...FAST, resendTickMs: 100, initialRtoMs: 200, initialRttMs: 100 },
+      timing: NO_SPURIOUS_RESENDS,
       faults: { reorder: { seqs: [0], afterFrames: 2, maxHoldMs: 5000 } },
     });
 
@@ -107,7 +118,10 @@ describe('MessageGatewayDouble faults', () => {
   it('pausePublication: pauses the agent, then newer frames arrive before the paused one', async () => {
     const session = gateway.createSession({
       script: FOUR_FRAMES,
-      timing: { ...FAST, initialRtoMs: 200, initialRttMs: 100, resendTickMs: 100 },
+      // Frame 1, kept while paused, goes out only when the resend scheduler finds it older than the
+      // RTO (~370 ms here); that leaves frame 2 ample time to go first however busy the machine
+      // is, and the agent waits for the acks long enough to resend it before closing.
+      timing: { ...FAST, initialRtoMs: 400, initialRttMs: 200, resendTickMs: 50, closeAckWaitMs: 2000 },
       faults: { pausePublication: { atFrame: 1, resumeAfterMs: 60 } },
     });
 

@@ -73,7 +73,7 @@ describe('MessageGatewayDouble: client input', () => {
 
     const observation = gateway.session(session.sessionId);
     expect(observation.clientFrames.filter((frame) => frame.sequenceNumber === 0).length).toBeGreaterThan(1);
-    expect(observation.acksSent).toEqual([0, 1]);
+    expect([...new Set(observation.acksSent)]).toEqual([0, 1]);
   });
 
   it('acks Flag input and otherwise ignores it', async () => {

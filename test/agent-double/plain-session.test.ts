@@ -165,7 +165,8 @@ describe('MessageGatewayDouble: acknowledgements and retransmission', () => {
   it('stops resending once the client acks, and ends without waiting for the ack timeout', async () => {
     const session = gateway.createSession({
       script: [{ output: 'one\n' }, { delayMs: 400 }, { output: 'two\n' }],
-      timing: { ...FAST, closeAckWaitMs: 2000 },
+      // An RTO of seconds: a client slowed down by a busy machine still acks before any resend.
+      timing: { ...FAST, closeAckWaitMs: 5000, initialRtoMs: 2000, clockGranularityMs: 2000, maxRtoMs: 2000 },
     });
 
     const client = await connect(session);
@@ -177,7 +178,8 @@ describe('MessageGatewayDouble: acknowledgements and retransmission', () => {
     const observation = gateway.session(session.sessionId);
     expect(observation.retransmissions).toBe(0);
     expect(observation.acksReceived).toEqual([0, 1]);
-    expect(Date.now() - startedMs).toBeLessThan(1500);
+    // The agent would wait 2 × 5 s for missing acks.
+    expect(Date.now() - startedMs).toBeLessThan(4000);
   });
 
   it('keeps at most outgoingBufferCapacity frames for retransmission; later ones go out once', async () => {

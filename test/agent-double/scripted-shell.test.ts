@@ -4,24 +4,31 @@
  */
 import { buildCommand } from '../../lambda/ssm/command';
 import { EXIT_MARKER_PREFIX } from '../../lambda/ssm/exit-marker';
+import { HEADER_PREFIX } from '../../lambda/ssm/transfer/header';
 import { fleetShell, scriptedExec } from '../../local/agent-double/scripted-shell';
 import { shlexSplit } from '../../local/shlex';
 
 const NONCE = '0123456789abcdef0123456789abcdef';
-const echoBack = (command: string, stdin: string | undefined) => ({
-  output: `ran ${command}${stdin === undefined ? '' : ` with ${stdin}`}\n`,
-  exitCode: 7,
-});
+const echoBack = (command: string) => ({ output: `ran ${command}\n`, exitCode: 7 });
+const HEADER = { output: `${HEADER_PREFIX}${NONCE}:plain\n` };
 
 describe('scriptedExec', () => {
   it.each([
     ['a pipe (tty false)', false],
     ['a terminal (tty true)', true],
   ])('answers the runner wrapper through %s and prints its marker last', (_name, tty) => {
-    const { command } = buildCommand("echo 'it''s'; exit 7", { shell: true, tty, nonce: NONCE, stdin: 'in' });
+    const { command } = buildCommand("echo 'it''s'; exit 7", {
+      shell: true,
+      tty,
+      nonce: NONCE,
+      stdin: 'secret-stdin',
+    });
 
+    // stdin travels on the data channel, never in the command line the container sees.
+    expect(command).not.toContain('secret-stdin');
     expect(scriptedExec(shlexSplit(command), echoBack)).toEqual([
-      { output: "ran echo 'it''s'; exit 7 with in\n" },
+      HEADER,
+      { output: "ran echo 'it''s'; exit 7\n" },
       { output: `\n${EXIT_MARKER_PREFIX}${NONCE}:7\n` },
     ]);
   });
@@ -35,7 +42,12 @@ describe('scriptedExec', () => {
     const { command } = buildCommand('slow', { shell: true, tty: false, nonce: NONCE });
     expect(
       scriptedExec(shlexSplit(command), () => ({ output: 'late\n', exitCode: 256 + 3, durationMs: 50 })),
-    ).toEqual([{ delayMs: 50 }, { output: 'late\n' }, { output: `\n${EXIT_MARKER_PREFIX}${NONCE}:3\n` }]);
+    ).toEqual([
+      HEADER,
+      { delayMs: 50 },
+      { output: 'late\n' },
+      { output: `\n${EXIT_MARKER_PREFIX}${NONCE}:3\n` },
+    ]);
   });
 
   it('fails an empty argv the way the agent does', () => {
@@ -55,6 +67,6 @@ describe('fleetShell', () => {
     ['false', { output: '', exitCode: 1 }],
     ['df -h /', { output: 'sh: 1: df: not found\n', exitCode: 127 }],
   ])('answers %j', (command, answer) => {
-    expect(shell(command, undefined)).toEqual(answer);
+    expect(shell(command)).toEqual(answer);
   });
 });

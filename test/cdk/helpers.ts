@@ -5,7 +5,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { EcsExecRunner, type EcsExecRunnerProps } from '../../lib/ecs-exec-runner';
-import { type CfnTemplate, definitionFromTemplate } from '../../lib/local/definition';
+import {
+  type CfnTemplate,
+  definitionFromTemplate,
+  type LocalAwsEnv,
+  resolveIntrinsics,
+} from '../../lib/local/definition';
 
 export const CLUSTER_A = 'arn:aws:ecs:eu-west-1:111122223333:cluster/prod';
 export const CLUSTER_B = 'arn:aws:ecs:eu-west-1:111122223333:cluster/batch';
@@ -137,3 +142,18 @@ export type AslValidator = (definition: unknown) => {
   isValid: boolean;
   errorsText: (separator?: string) => string;
 };
+
+/** The exec function of a runner template: its logical id and its environment, intrinsics resolved. */
+export function runnerFunctionEnvironment(
+  json: CfnTemplate,
+  env: LocalAwsEnv,
+): { readonly logicalId: string; readonly environment: Record<string, string> } {
+  const found = Object.entries(json.Resources).find(
+    ([id, r]) => r.Type === 'AWS::Lambda::Function' && /^RunnerFunction[0-9A-F]{8}$/.test(id),
+  );
+  if (found === undefined) throw new Error('the template has no runner function');
+  const [logicalId, fn] = found;
+  const variables =
+    (fn.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
+  return { logicalId, environment: resolveIntrinsics(variables, env) as Record<string, string> };
+}

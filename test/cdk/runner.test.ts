@@ -205,7 +205,7 @@ describe('exec Lambda permissions (least privilege)', () => {
     expect(ssmActions.sort()).toEqual(['ssm:ResumeSession', 'ssm:TerminateSession']);
   });
 
-  it('may write to S3 only under the output prefix, and never read or delete', () => {
+  it('may write and read S3 objects only under the output prefix, and never delete', () => {
     expect(bySid('WriteFullOutputUnderPrefix')).toEqual({
       Sid: 'WriteFullOutputUnderPrefix',
       Effect: 'Allow',
@@ -217,11 +217,18 @@ describe('exec Lambda permissions (least privilege)', () => {
         ],
       },
     });
+    // Detached jobs read their output chunks back to join them.
+    expect(bySid('ReadDetachedJobChunksUnderPrefix')).toMatchObject({
+      Action: 's3:GetObject',
+      Resource: bySid('WriteFullOutputUnderPrefix')?.Resource,
+    });
     const s3Actions = fnStatements().flatMap((s) => actionsOf(s).filter((a) => a.startsWith('s3:')));
-    // s3:GetEncryptionConfiguration is the doctor's: a bucket setting, no object.
+    // s3:GetEncryptionConfiguration is the doctor's: a bucket setting, no object. GetObject: detached
+    // jobs read their output chunks back.
     expect(s3Actions.sort()).toEqual([
       's3:AbortMultipartUpload',
       's3:GetEncryptionConfiguration',
+      's3:GetObject',
       's3:PutObject',
     ]);
   });
@@ -243,6 +250,7 @@ describe('exec Lambda permissions (least privilege)', () => {
       'DescribeConfiguredClusters',
       'ResumeAndEndEcsExecSessions',
       'WriteFullOutputUnderPrefix',
+      'ReadDetachedJobChunksUnderPrefix',
       'IdempotencyRecords',
       'EcsExecSessionDataKey',
       'DoctorDescribeServicesAndInstancesOfConfiguredClusters',
@@ -377,7 +385,7 @@ describe('"run one command" state machine', () => {
     expect(States[RunCommandStates.AddExecutionName]).toMatchObject({
       Type: 'Pass',
       Parameters: { 'event.$': '$', context: { 'executionName.$': '$$.Execution.Name' } },
-      Next: RunCommandStates.RunCommand,
+      Next: RunCommandStates.Route,
     });
     expect(States[RunCommandStates.RunCommand]).toMatchObject({
       Type: 'Task',
@@ -426,7 +434,7 @@ describe('"run one command" state machine', () => {
   });
 
   it('has an execution timeout, logs everything and traces', () => {
-    expect(definition().TimeoutSeconds).toBe(3600);
+    expect(definition().TimeoutSeconds).toBe(8 * 24 * 3600);
     fixture.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },

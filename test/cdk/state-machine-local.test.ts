@@ -7,15 +7,13 @@ import { ExecErrorName, type ExecResult } from '../../lambda/contract';
 // The handler creates its SDK clients on first use, after the fake endpoint's env is applied.
 import { handler } from '../../lambda/handler';
 import {
-  type CfnTemplate,
   definitionFromTemplate,
   type LocalExecutionResult,
-  resolveIntrinsics,
   runStateMachineLocally,
 } from '../../lib/local/definition';
 import { RunCommandStates } from '../../lib/run-command-workflow';
 import { DEFAULT_ACCOUNT, DEFAULT_REGION, FAST_SESSION_DEFAULTS, startFakeAws } from '../../local/fake-aws';
-import { runnerStack } from './helpers';
+import { runnerFunctionEnvironment, runnerStack } from './helpers';
 
 type FakeAws = Awaited<ReturnType<typeof startFakeAws>>;
 
@@ -63,16 +61,10 @@ beforeAll(async () => {
     region: DEFAULT_REGION,
     account: DEFAULT_ACCOUNT,
   });
-  const [logicalId, fn] = Object.entries(json.Resources).find(
-    ([id, r]) => r.Type === 'AWS::Lambda::Function' && /^RunnerFunction[0-9A-F]{8}$/.test(id),
-  ) as [string, CfnTemplate['Resources'][string]];
-  functionLogicalId = logicalId;
-  const variables =
-    (fn.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
-  functionEnv = resolveIntrinsics(variables, { region: DEFAULT_REGION, account: DEFAULT_ACCOUNT }) as Record<
-    string,
-    string
-  >;
+  ({ logicalId: functionLogicalId, environment: functionEnv } = runnerFunctionEnvironment(json, {
+    region: DEFAULT_REGION,
+    account: DEFAULT_ACCOUNT,
+  }));
   // The fake has no bucket or table by these (logical-id) names; the commands here never need them.
   delete functionEnv.OUTPUT_BUCKET;
   delete functionEnv.IDEMPOTENCY_TABLE;

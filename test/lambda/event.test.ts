@@ -191,3 +191,58 @@ describe('parseExecEvent', () => {
     );
   });
 });
+
+describe('parseExecEvent: detached jobs', () => {
+  const base = { command: 'bin/reindex', cluster: 'prod', task: TASK_ID };
+
+  it('takes detach, the poll interval, the jobs directory and keepJobFiles, with a 7-day timeout', () => {
+    const request = parseExecEvent({
+      ...base,
+      detach: true,
+      timeoutSeconds: 604_800,
+      pollIntervalSeconds: 30,
+      jobsDirectory: '/data/jobs',
+      keepJobFiles: true,
+    });
+    expect(request).toMatchObject({
+      timeoutSeconds: 604_800,
+      detach: { pollIntervalSeconds: 30, jobsDirectory: '/data/jobs', keepFiles: true },
+    });
+    expect(parseExecEvent({ ...base, detach: true }).detach).toEqual({
+      pollIntervalSeconds: null,
+      keepFiles: false,
+    });
+    // The state machine's detached path parses long timeouts without `detach`.
+    expect(parseExecEvent({ ...base, timeoutSeconds: 7200 }, {}, { detached: true }).timeoutSeconds).toBe(
+      7200,
+    );
+  });
+
+  it.each([
+    [
+      'a long timeout without detach',
+      { timeoutSeconds: 7200 },
+      /"timeoutSeconds" must be a whole number from 1 to 900/,
+    ],
+    ['a timeout above 7 days', { detach: true, timeoutSeconds: 604_801 }, /from 1 to 604800/],
+    [
+      'a poll interval below 2 s',
+      { detach: true, pollIntervalSeconds: 1 },
+      /"pollIntervalSeconds" must be a whole number from 2 to 300/,
+    ],
+    ['detach fields without detach', { jobsDirectory: '/data' }, /"jobsDirectory" needs "detach": true/],
+    [
+      'a relative jobs directory',
+      { detach: true, jobsDirectory: 'jobs' },
+      /"jobsDirectory" must be an absolute path/,
+    ],
+    ['a jobs directory with ..', { detach: true, jobsDirectory: '/data/../etc' }, /without "\.\."/],
+    [
+      'a jobs directory with shell characters',
+      { detach: true, jobsDirectory: '/data/$(id)' },
+      /absolute path/,
+    ],
+  ])('rejects %s', (_name, fields, pattern) => {
+    rejects({ ...base, ...fields }, pattern);
+  });
+});

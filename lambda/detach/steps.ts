@@ -1,0 +1,118 @@
+/**
+ * The detached-job steps as Lambda events, called by the state machine's detached path:
+ *
+ *   {"detachedJob": {"step": "start", "event": <exec event>, "executionName": "…"}}  → {"job": …}
+ *   {"detachedJob": {"step": "poll", "job": …}}    → {"done": false, "job": …} | {"done": true, "result": …}
+ *   {"detachedJob": {"step": "cancel", "job": …}}  → {"done": false, "job": …} (the polls collect the rest)
+ *
+ * A poll that finds the job ended returns the attached run's result shape (plus jobId) or throws
+ * its errors (NonZeroExit, CommandTimedOut, JobLost, …).
+ */
+import type { AwsClients } from '../aws/clients';
+import { resolveTarget } from '../aws/target';
+import type { ExecResult } from '../contract';
+import { InvalidInput } from '../errors';
+import { type EventDefaults, parseExecEvent } from '../event';
+import type { SessionLogger } from '../ssm/types';
+import { awsJobPorts } from './aws-ports';
+import { DETACHED_JOB_FIELD, DetachedStep } from './detach-contract';
+import { cleanUpJob, type JobPorts, pollJob, startJob, stopJob } from './job';
+import { finishResult, headTailBytes } from './job-result';
+import { inExecution, isJobState, type JobState, type JobTarget } from './job-state';
+import { DEFAULT_JOBS_DIRECTORY } from './scripts';
+
+export { DETACHED_JOB_FIELD, DetachedStep };
+
+export type DetachedStepOutput =
+  | { readonly job: JobState }
+  | { readonly done: false; readonly job: JobState }
+  | { readonly done: true; readonly result: ExecResult };
+
+export interface DetachedStepDeps {
+  readonly clients: AwsClients;
+  readonly logger: SessionLogger;
+  readonly defaults: EventDefaults;
+  readonly outputBucket?: string;
+  readonly outputPrefix?: string;
+  readonly remainingMs: () => number;
+}
+
+export function isDetachedStepEvent(event: unknown): event is Record<typeof DETACHED_JOB_FIELD, unknown> {
+  return event !== null && typeof event === 'object' && DETACHED_JOB_FIELD in event;
+}
+
+export async function runDetachedStep(
+  event: Record<string, unknown>,
+  deps: DetachedStepDeps,
+): Promise<DetachedStepOutput> {
+  const body = event[DETACHED_JOB_FIELD];
+  if (body === null || typeof body !== 'object')
+    throw new InvalidInput(`"${DETACHED_JOB_FIELD}" must be an object`);
+  const { step, job: given, event: execEvent, executionName: name } = body as Record<string, unknown>;
+  const executionName = typeof name === 'string' ? name : undefined;
+  if (step === DetachedStep.Start) return { job: await start(execEvent, executionName, deps) };
+  if (!isJobState(given)) throw new InvalidInput(`"${DETACHED_JOB_FIELD}.job" is not a detached job's state`);
+  const job = inExecution(given, executionName);
+  const ports = portsFor(deps, job.target, job);
+  if (step === DetachedStep.Cancel) return { done: false, job: await stopJob(job, 'cancel', ports) };
+  if (step !== DetachedStep.Poll) {
+    throw new InvalidInput(
+      `"${DETACHED_JOB_FIELD}.step" must be one of ${Object.values(DetachedStep).join(', ')}`,
+    );
+  }
+  const outcome = await pollJob(job, ports);
+  if (!outcome.done) return { done: false, job: outcome.job };
+  const { head, tail } = headTailBytes(outcome.job);
+  const finished = await ports.finishOutput(outcome.job.offset, head, tail);
+  await ports.saveEnding({ ending: outcome.result, offset: outcome.job.offset });
+  await cleanUpJob(outcome.job, ports);
+  return { done: true, result: finishResult(outcome.job, outcome.result, finished, Date.now()) };
+}
+
+async function start(
+  execEvent: unknown,
+  executionName: string | undefined,
+  deps: DetachedStepDeps,
+): Promise<JobState> {
+  const request = parseExecEvent(execEvent, deps.defaults, { detached: true });
+  if (deps.outputBucket === undefined) {
+    throw new InvalidInput(
+      'detached jobs need an output bucket (OUTPUT_BUCKET): their output is collected there chunk by chunk',
+    );
+  }
+  if (!request.shell)
+    throw new InvalidInput('detached jobs need "shell": true (the job is started by a shell script)');
+  const resolved = await resolveTarget(deps.clients.ecs, request, deps.logger);
+  const target: JobTarget = {
+    cluster: resolved.clusterName,
+    clusterArn: resolved.clusterArn,
+    taskArn: resolved.taskArn,
+    container: resolved.container,
+  };
+  const name = executionName ?? request.executionName;
+  const job = await startJob(
+    {
+      request,
+      target,
+      jobsDirectory: request.detach?.jobsDirectory ?? DEFAULT_JOBS_DIRECTORY,
+      pollIntervalSeconds: request.detach?.pollIntervalSeconds ?? null,
+      outputBucket: deps.outputBucket,
+      outputPrefix: deps.outputPrefix ?? '',
+      keepFiles: request.detach?.keepFiles ?? false,
+      ...(name !== undefined ? { executionName: name } : {}),
+    },
+    portsFor(deps, target),
+  );
+  return name !== undefined ? { ...job, executionName: name } : job;
+}
+
+function portsFor(deps: DetachedStepDeps, target: JobTarget, job?: JobState): JobPorts {
+  return awsJobPorts({
+    clients: deps.clients,
+    logger: deps.logger,
+    target,
+    // The start has no key prefix yet; it stores nothing.
+    output: job?.output ?? { bucket: deps.outputBucket ?? '', keyPrefix: '' },
+    remainingMs: deps.remainingMs,
+  });
+}

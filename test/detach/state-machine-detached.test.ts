@@ -1,0 +1,293 @@
+/**
+ * Detached jobs end to end: the synthesized "run one command" state machine run locally
+ * (aws-local-stepfunctions), its Lambda Tasks bound to the real handler with a short local
+ * timeout, against the fake AWS endpoint and the agent double (real pty, real processes).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { Context } from 'aws-lambda';
+import { ExecErrorName, type ExecResult } from '../../lambda/contract';
+import type { JobState } from '../../lambda/detach/job-state';
+import { POLLS_PER_EXECUTION } from '../../lambda/detach/job-state';
+import { handler } from '../../lambda/handler';
+import {
+  definitionFromTemplate,
+  type LocalExecutionResult,
+  runStateMachineLocally,
+} from '../../lib/local/definition';
+import {
+  DEFAULT_ACCOUNT,
+  DEFAULT_REGION,
+  DEFAULT_WORLD_IDS,
+  FAST_SESSION_DEFAULTS,
+  restartContainer,
+  startFakeAws,
+} from '../../local/fake-aws';
+import { runnerFunctionEnvironment, runnerStack } from '../cdk/helpers';
+
+type FakeAws = Awaited<ReturnType<typeof startFakeAws>>;
+
+const CLUSTER_ARN = `arn:aws:ecs:${DEFAULT_REGION}:${DEFAULT_ACCOUNT}:cluster/local`;
+/** The local function timeout: every invocation must end within it, while jobs run longer. */
+const FUNCTION_TIMEOUT_MS = 4_000;
+const BUCKET = 'detached-output';
+
+let fake: FakeAws;
+let restoreEnv: () => void;
+let definition: ReturnType<typeof definitionFromTemplate>;
+let functionEnv: Record<string, string>;
+let jobsDirectory: string;
+let invocationMs: number[];
+
+function lambdaContext(): Context {
+  const deadline = Date.now() + FUNCTION_TIMEOUT_MS;
+  return {
+    functionName: 'ecs-exec-runner',
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  } as unknown as Context;
+}
+
+async function invokeLambda(_arn: string, payload: unknown): Promise<unknown> {
+  const saved = Object.fromEntries(Object.keys(functionEnv).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, functionEnv);
+  const started = Date.now();
+  try {
+    return await handler(payload, lambdaContext());
+  } finally {
+    invocationMs.push(Date.now() - started);
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+const run = (
+  input: Record<string, unknown>,
+  name: string,
+  onChild?: (input: unknown) => void,
+): Promise<LocalExecutionResult> =>
+  runStateMachineLocally(definition, input, invokeLambda, {
+    executionName: name,
+    waitMs: 100,
+    ...(onChild ? { onChildExecution: onChild } : {}),
+  });
+
+function s3Object(uri: string): Buffer {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (!match) throw new Error(`not an S3 URI: ${uri}`);
+  const object = fake.objects.get(`${match[1]}/${match[2]}`);
+  if (!object) throw new Error(`no object ${uri}`);
+  return object;
+}
+
+function causeOf(result: LocalExecutionResult): Record<string, unknown> {
+  const cause = JSON.parse((result as { cause: string }).cause) as { errorMessage: string };
+  return JSON.parse(cause.errorMessage) as Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  const { json } = runnerStack({ clusterArns: [CLUSTER_ARN], defaultService: 'web' });
+  definition = definitionFromTemplate(json, 'RunnerRunCommandStateMachine', {
+    region: DEFAULT_REGION,
+    account: DEFAULT_ACCOUNT,
+  });
+  functionEnv = runnerFunctionEnvironment(json, {
+    region: DEFAULT_REGION,
+    account: DEFAULT_ACCOUNT,
+  }).environment;
+  functionEnv.OUTPUT_BUCKET = BUCKET;
+  delete functionEnv.IDEMPOTENCY_TABLE;
+  fake = await startFakeAws({ sessionDefaults: FAST_SESSION_DEFAULTS });
+  restoreEnv = fake.applyEnv();
+});
+
+afterAll(async () => {
+  restoreEnv();
+  await fake.close();
+});
+
+beforeEach(() => {
+  invocationMs = [];
+  jobsDirectory = mkdtempSync(path.join(tmpdir(), 'detached-jobs-'));
+});
+afterEach(() => rmSync(jobsDirectory, { recursive: true, force: true }));
+
+describe('detached jobs through the "run one command" state machine', () => {
+  it('returns the exact output and exit code of a job that outlives every invocation', async () => {
+    const command = "cat; sleep 4.5; printf 'a\\rb\\000c\\377\\n'; echo done >&2";
+    const result = await run(
+      { command, stdin: 'from stdin\n', detach: true, jobsDirectory },
+      'detached-exact',
+    );
+
+    expect(result.status).toBe('SUCCEEDED');
+    const output = (result as { output: ExecResult }).output;
+    const expected = Buffer.from('from stdin\na\rb\u0000c\xff\ndone\n', 'latin1');
+    expect(output).toMatchObject({
+      exitCode: 0,
+      output: expected.toString('utf8'),
+      outputBytes: expected.length,
+      truncated: false,
+      cluster: 'local',
+      container: 'app',
+    });
+    expect(output.jobId).toMatch(/^job-[0-9a-f]{32}$/);
+    expect(s3Object(output.outputS3Uri ?? '')).toEqual(expected);
+    // The job directory is removed at the end.
+    expect(existsSync(path.join(jobsDirectory, output.jobId ?? ''))).toBe(false);
+    // The job outlived the function's timeout and every single invocation (each given 4 s).
+    expect(output.durationMs).toBeGreaterThan(FUNCTION_TIMEOUT_MS);
+    expect(output.durationMs).toBeGreaterThan(Math.max(...invocationMs));
+    expect(invocationMs.length).toBeGreaterThan(2);
+  });
+
+  it('gives the job the event’s environment and working directory, as an attached run has them', async () => {
+    const result = await run(
+      {
+        command: 'echo "$GREETING"; pwd',
+        environment: { GREETING: 'hello from the event' },
+        workingDirectory: jobsDirectory,
+        detach: true,
+        jobsDirectory,
+      },
+      'detached-environment',
+    );
+
+    expect(result).toMatchObject({
+      status: 'SUCCEEDED',
+      output: { exitCode: 0, output: `hello from the event\n${jobsDirectory}\n` },
+    });
+  });
+
+  it('fails with NonZeroExit carrying the output tail, like an attached run', async () => {
+    const result = await run(
+      { command: 'echo about to fail; exit 4', detach: true, jobsDirectory },
+      'detached-nonzero',
+    );
+
+    expect(result).toMatchObject({ status: 'FAILED', error: ExecErrorName.NonZeroExit });
+    expect(causeOf(result)).toMatchObject({ exitCode: 4, outputTail: 'about to fail\n', outputBytes: 14 });
+  });
+
+  it('stops the job’s process group when its time is up and fails with CommandTimedOut', async () => {
+    const command = "echo pgid=$(ps -o pgid= -p $$ | tr -d ' '); sleep 60 & sleep 60";
+    const result = await run({ command, detach: true, timeoutSeconds: 2, jobsDirectory }, 'detached-timeout');
+
+    expect(result).toMatchObject({ status: 'FAILED', error: ExecErrorName.CommandTimedOut });
+    const cause = causeOf(result);
+    const pgid = /pgid=(\d+)/.exec(String(cause.outputTail))?.[1];
+    expect(pgid).toBeDefined();
+    const groups = execFileSync('ps', ['-e', '-o', 'pgid='], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => line.trim());
+    expect(groups).not.toContain(pgid);
+  });
+
+  it('fails with JobLost when the container restarts under the job', async () => {
+    const container = fake.world.clusters
+      .find((c) => c.name === 'local')
+      ?.tasks.find((t) => t.id === DEFAULT_WORLD_IDS.taskId)?.containers[0];
+    if (!container) throw new Error('no container');
+    const execution = run(
+      { command: 'sleep 30', detach: true, jobsDirectory, pollIntervalSeconds: 2 },
+      'detached-lost',
+    );
+    // Restart once the job runs (its directory exists).
+    // Restart once the start's invocation has returned: the job runs on its own then.
+    const deadline = Date.now() + 15_000;
+    while (invocationMs.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(readdirSync(jobsDirectory)).toHaveLength(1);
+    const restart = restartContainer(container, { writableDirectories: [jobsDirectory] });
+    expect(restart.killed.length).toBeGreaterThan(0);
+
+    const result = await execution;
+    expect(result).toMatchObject({ status: 'FAILED', error: ExecErrorName.JobLost });
+    expect(causeOf(result).message).toMatch(/is gone|no exit status/);
+  });
+
+  it('a retried start with the same idempotency key starts one job', async () => {
+    const marker = path.join(jobsDirectory, 'starts');
+    const event = {
+      command: `echo started >> ${marker}; sleep 1`,
+      detach: true,
+      jobsDirectory,
+      idempotencyKey: 'once',
+    };
+    const first = (await invokeLambda('', { detachedJob: { step: 'start', event } })) as { job: JobState };
+    const second = (await invokeLambda('', { detachedJob: { step: 'start', event } })) as { job: JobState };
+
+    expect(second.job.jobId).toBe(first.job.jobId);
+    expect(second.job.directory).toBe(first.job.directory);
+    // Run the job to its end through the state machine, from the retried start's state.
+    const result = await run({ continueJob: second.job }, 'detached-idempotent');
+    expect(result).toMatchObject({ status: 'SUCCEEDED', output: { exitCode: 0, jobId: first.job.jobId } });
+    expect(readFileSync(marker, 'utf8')).toBe('started\n');
+  });
+
+  it('needs an output bucket, and the state machine (a direct invocation with detach is refused)', async () => {
+    const event = { command: 'true', cluster: 'local', service: 'web', detach: true };
+    // Outside invokeLambda the function's environment (OUTPUT_BUCKET) is not applied.
+    await expect(handler({ detachedJob: { step: 'start', event } }, lambdaContext())).rejects.toMatchObject({
+      name: ExecErrorName.InvalidInput,
+      message: expect.stringMatching(/need an output bucket/),
+    });
+    await expect(invokeLambda('', event)).rejects.toMatchObject({
+      name: ExecErrorName.InvalidInput,
+      message: expect.stringMatching(/runs through the run-one state machine/),
+    });
+  });
+
+  it('answers a retried final poll again after the job directory was removed', async () => {
+    const start = (await invokeLambda('', {
+      detachedJob: { step: 'start', event: { command: 'printf twice', jobsDirectory } },
+    })) as { job: JobState };
+    let job = start.job;
+    let answer: { done: boolean; job?: JobState; result?: ExecResult };
+    do {
+      answer = (await invokeLambda('', { detachedJob: { step: 'poll', job } })) as typeof answer;
+      if (answer.job) job = answer.job;
+    } while (!answer.done);
+    expect(readdirSync(jobsDirectory)).toEqual([]);
+
+    const retried = (await invokeLambda('', { detachedJob: { step: 'poll', job } })) as typeof answer;
+    expect(retried).toEqual({ done: true, result: { ...answer.result, durationMs: expect.any(Number) } });
+    expect(retried.result?.output).toBe('twice');
+  });
+
+  it(`continues in a child execution after ${POLLS_PER_EXECUTION} polls, whose result becomes the execution's`, async () => {
+    // The job ends only once the child execution has started: the parent cannot see it end.
+    const gate = path.join(jobsDirectory, 'child-started');
+    const start = (await invokeLambda('', {
+      detachedJob: {
+        step: 'start',
+        event: {
+          command: `while [ ! -f ${gate} ]; do sleep 0.1; done; echo generation; exit 3`,
+          jobsDirectory,
+        },
+      },
+    })) as { job: JobState };
+    const children: unknown[] = [];
+    const almostFull = {
+      ...start.job,
+      executionName: 'detached-continue',
+      pollsThisExecution: POLLS_PER_EXECUTION - 1,
+      drain: true,
+    };
+
+    // The child's NonZeroExit reaches the parent with its own name and cause.
+    const result = await run({ continueJob: almostFull }, 'detached-continue', (input) => {
+      children.push(input);
+      writeFileSync(gate, '');
+    });
+    expect(children).toEqual([
+      expect.objectContaining({
+        continueJob: expect.objectContaining({ pollsThisExecution: POLLS_PER_EXECUTION }),
+      }),
+    ]);
+    expect(result).toMatchObject({ status: 'FAILED', error: ExecErrorName.NonZeroExit });
+    expect(causeOf(result)).toMatchObject({ exitCode: 3, outputTail: 'generation\n' });
+  });
+});
