@@ -16,7 +16,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { isJobState, type JobState } from '../lambda/detach/job-state';
 import { chunkKey } from '../lambda/detach/keys';
-import type { OutputStream } from './run';
+import type { OutputStream } from './output-stream';
 
 /** Recent events looked at for the job's state: a poll loop writes ~9 per round. */
 const RECENT_EVENTS = 60;

@@ -19,6 +19,7 @@ import { describeFailure, formatFailure } from './failure';
 import { isTasksFailed, type ObjectReader, parseFanOutSummary, printFanOutResults } from './fan-out';
 import { followDetached } from './follow';
 import { fetchHistory, formatTimeline } from './history';
+import type { OutputStream } from './output-stream';
 import { Spinner } from './spinner';
 import { stateMachineArnFromStack } from './stack';
 import { DEFAULT_STACK_NAME, FAN_OUT_OUTPUT_KEY, RUN_COMMAND_OUTPUT_KEY } from './stack-names';
@@ -38,10 +39,7 @@ const EXECUTION_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const NAME_RANDOM_BYTES = 6;
 const JSON_INDENT = 2;
 
-export interface OutputStream {
-  readonly isTTY?: boolean;
-  write(text: string): unknown;
-}
+export type { OutputStream } from './output-stream';
 
 export interface CliIo {
   readonly stdout: OutputStream;

@@ -18,7 +18,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { DETACHED_JOB_FIELD, DetachedInput, DetachedStep } from '../lambda/detach/detach-contract';
 import { POLLS_PER_EXECUTION } from '../lambda/detach/job-state';
-import { type ExecInvokeOptions, execInvokeTask } from './run-command-workflow';
+import { type ExecInvokeOptions, execInvokeTask } from './exec-invoke-task';
 
 export { DetachedInput };
 
