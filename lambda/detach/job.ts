@@ -97,14 +97,15 @@ export interface StartSettings {
 }
 
 /**
- * The job id: from the idempotency key (and the target), else from the execution name, else random.
- * The same id means the same directory, which a retried start finds instead of starting again.
+ * The job id: from the idempotency key, else from the execution name, else random. The same id
+ * means the same directory, which a retried start finds instead of starting again (with a key, the
+ * start record sends the retry to the first start's task: start-record.ts).
  */
-export function jobIdFor(settings: Pick<StartSettings, 'request' | 'target' | 'executionName'>): string {
-  const { request, target, executionName } = settings;
+export function jobIdFor(settings: Pick<StartSettings, 'request' | 'executionName'>): string {
+  const { request, executionName } = settings;
   const seed =
     request.idempotencyKey !== undefined
-      ? `key:${request.idempotencyKey}:${target.taskArn}:${target.container}`
+      ? `key:${request.idempotencyKey}`
       : executionName !== undefined
         ? `execution:${executionName}`
         : `random:${randomUUID()}`;

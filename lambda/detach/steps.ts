@@ -12,14 +12,15 @@ import type { AwsClients } from '../aws/clients';
 import { resolveTarget } from '../aws/target';
 import type { ExecResult } from '../contract';
 import { InvalidInput } from '../errors';
-import { type EventDefaults, parseExecEvent } from '../event';
+import { type EventDefaults, type ExecRequest, parseExecEvent } from '../event';
 import type { SessionLogger } from '../ssm/types';
 import { awsJobPorts } from './aws-ports';
 import { DETACHED_JOB_FIELD, DetachedStep } from './detach-contract';
-import { cleanUpJob, type JobPorts, pollJob, startJob, stopJob } from './job';
+import { cleanUpJob, type JobPorts, jobIdFor, pollJob, startJob, stopJob } from './job';
 import { finishResult, headTailBytes } from './job-result';
 import { inExecution, isJobState, type JobState, type JobTarget } from './job-state';
 import { DEFAULT_JOBS_DIRECTORY } from './scripts';
+import { isLive, type StartRecordStore, s3StartRecordStore, startRecordKey } from './start-record';
 
 export { DETACHED_JOB_FIELD, DetachedStep };
 
@@ -82,14 +83,24 @@ async function start(
   }
   if (!request.shell)
     throw new InvalidInput('detached jobs need "shell": true (the job is started by a shell script)');
-  const resolved = await resolveTarget(deps.clients.ecs, request, deps.logger);
-  const target: JobTarget = {
-    cluster: resolved.clusterName,
-    clusterArn: resolved.clusterArn,
-    taskArn: resolved.taskArn,
-    container: resolved.container,
-  };
   const name = executionName ?? request.executionName;
+  const named = (job: JobState): JobState => (name !== undefined ? { ...job, executionName: name } : job);
+  const records =
+    request.idempotencyKey === undefined
+      ? undefined
+      : s3StartRecordStore(
+          deps.clients.s3,
+          deps.outputBucket,
+          startRecordKey(deps.outputPrefix ?? '', request.idempotencyKey),
+        );
+  const chosen = await chooseTarget(request, records, deps);
+  if (chosen.job !== undefined) {
+    deps.logger.info('detached start repeated: the job of its idempotency key answers', {
+      jobId: chosen.job.jobId,
+    });
+    return named(chosen.job);
+  }
+  const { target } = chosen;
   const job = await startJob(
     {
       request,
@@ -103,7 +114,38 @@ async function start(
     },
     portsFor(deps, target),
   );
-  return name !== undefined ? { ...job, executionName: name } : job;
+  await records?.save({ jobId: job.jobId, target, claimedAtMs: chosen.claimedAtMs, job });
+  return named(job);
+}
+
+/**
+ * The task a start runs on: with an idempotency key, the one its first start chose (or the job it
+ * started, when it got that far); else (and for the first start) the target the event resolves to.
+ */
+async function chooseTarget(
+  request: ExecRequest,
+  records: StartRecordStore | undefined,
+  deps: DetachedStepDeps,
+): Promise<{ readonly target: JobTarget; readonly claimedAtMs: number; readonly job?: JobState }> {
+  const now = Date.now();
+  const earlier = await records?.load();
+  if (earlier !== undefined && isLive(earlier, now)) return earlier;
+  const resolved = await resolveTarget(deps.clients.ecs, request, deps.logger);
+  const target: JobTarget = {
+    cluster: resolved.clusterName,
+    clusterArn: resolved.clusterArn,
+    taskArn: resolved.taskArn,
+    container: resolved.container,
+  };
+  if (records === undefined) return { target, claimedAtMs: now };
+  const claim = { jobId: jobIdFor({ request }), target, claimedAtMs: now };
+  // An expired record is replaced; a live one only by nobody (a start racing with this one wins).
+  if (earlier !== undefined) await records.save(claim);
+  else if (!(await records.claim(claim))) {
+    const winner = await records.load();
+    if (winner !== undefined) return winner;
+  }
+  return claim;
 }
 
 function portsFor(deps: DetachedStepDeps, target: JobTarget, job?: JobState): JobPorts {

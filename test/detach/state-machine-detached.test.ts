@@ -18,6 +18,7 @@ import {
   runStateMachineLocally,
 } from '../../lib/local/definition';
 import {
+  addTask,
   DEFAULT_ACCOUNT,
   DEFAULT_REGION,
   DEFAULT_WORLD_IDS,
@@ -225,6 +226,48 @@ describe('detached jobs through the "run one command" state machine', () => {
     const result = await run({ continueJob: second.job }, 'detached-idempotent');
     expect(result).toMatchObject({ status: 'SUCCEEDED', output: { exitCode: 0, jobId: first.job.jobId } });
     expect(readFileSync(marker, 'utf8')).toBe('started\n');
+  });
+
+  it('a retried start with the same key finds the first job when the service now resolves to another task', async () => {
+    const cluster = fake.world.clusters.find((c) => c.name === DEFAULT_WORLD_IDS.cluster);
+    const first = cluster?.tasks.find((t) => t.id === DEFAULT_WORLD_IDS.taskId);
+    if (cluster === undefined || first === undefined) throw new Error('no default task');
+    // The service's healthy task is picked first; the second task takes that place before the retry.
+    const second = addTask(fake.world, DEFAULT_WORLD_IDS.cluster, { service: DEFAULT_WORLD_IDS.service });
+    const marker = path.join(jobsDirectory, 'starts');
+    const event = {
+      command: `echo started >> ${marker}; sleep 1`,
+      service: DEFAULT_WORLD_IDS.service,
+      detach: true,
+      jobsDirectory,
+      idempotencyKey: 'once-per-service',
+    };
+    try {
+      const started = (await invokeLambda('', { detachedJob: { step: 'start', event } })) as {
+        job: JobState;
+      };
+      expect(started.job.target.taskArn).toMatch(new RegExp(`${first.id}$`));
+      first.healthStatus = 'UNKNOWN';
+      second.healthStatus = 'HEALTHY';
+      const retried = (await invokeLambda('', { detachedJob: { step: 'start', event } })) as {
+        job: JobState;
+      };
+
+      expect(retried.job).toEqual(started.job);
+      const result = await run({ continueJob: retried.job }, 'detached-idempotent-service');
+      expect(result).toMatchObject({
+        status: 'SUCCEEDED',
+        output: { exitCode: 0, jobId: started.job.jobId },
+      });
+      expect(readFileSync(marker, 'utf8')).toBe('started\n');
+      // A start after the job ended (its directory gone) still answers with that job, starting nothing.
+      const late = (await invokeLambda('', { detachedJob: { step: 'start', event } })) as { job: JobState };
+      expect(late.job.jobId).toBe(started.job.jobId);
+      expect(readFileSync(marker, 'utf8')).toBe('started\n');
+    } finally {
+      first.healthStatus = 'HEALTHY';
+      cluster.tasks = cluster.tasks.filter((t) => t !== second);
+    }
   });
 
   it('needs an output bucket, and the state machine (a direct invocation with detach is refused)', async () => {
