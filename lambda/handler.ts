@@ -94,6 +94,12 @@ async function detachedStep(event: Record<string, unknown>, context: Context): P
       defaults: defaultsFromEnv(),
       ...outputConfig(),
       remainingMs: () => remainingMs(context) - LAMBDA_SAFETY_MARGIN_MS,
+      publishMetrics: (observation, outcome) =>
+        publishRunMetrics(observation, outcome, undefined, (err) =>
+          logger.warn('could not emit the job metrics', {
+            reason: err instanceof Error ? err.message : String(err),
+          }),
+        ),
     });
   } catch (err) {
     throw conciseError(inVocabulary(err));

@@ -218,7 +218,7 @@ export async function pollJob(
     // A retry of the poll that saw the end (its answer was lost after the clean-up) answers again.
     const saved = await ports.loadEnding();
     if (saved !== undefined)
-      return { done: true, result: saved.ending, job: { ...current, offset: saved.offset } };
+      return { done: true, result: saved.ending, job: { ...current, offset: saved.offset }, replayed: true };
     throw new JobLost(
       lostMessage(
         current,

@@ -17,6 +17,7 @@ import type { SessionLogger } from '../ssm/types';
 import { awsJobPorts } from './aws-ports';
 import { DETACHED_JOB_FIELD, DetachedStep } from './detach-contract';
 import { cleanUpJob, type JobPorts, jobIdFor, pollJob, startJob, stopJob } from './job';
+import { endsTheJob, jobObservation, jobOutcome, type PublishMetrics } from './job-metrics';
 import { finishResult, headTailBytes } from './job-result';
 import { inExecution, isJobState, type JobState, type JobTarget } from './job-state';
 import { DEFAULT_JOBS_DIRECTORY } from './scripts';
@@ -36,6 +37,8 @@ export interface DetachedStepDeps {
   readonly outputBucket?: string;
   readonly outputPrefix?: string;
   readonly remainingMs: () => number;
+  /** Writes a job's run metrics when it ends (lambda/metrics.ts). */
+  readonly publishMetrics?: PublishMetrics;
 }
 
 export function isDetachedStepEvent(event: unknown): event is Record<typeof DETACHED_JOB_FIELD, unknown> {
@@ -61,14 +64,38 @@ export async function runDetachedStep(
       `"${DETACHED_JOB_FIELD}.step" must be one of ${Object.values(DetachedStep).join(', ')}`,
     );
   }
-  const outcome = await pollJob(job, ports);
+  let outcome: Awaited<ReturnType<typeof pollJob>>;
+  try {
+    outcome = await pollJob(job, ports);
+  } catch (err) {
+    if (endsTheJob(err))
+      deps.publishMetrics?.(jobObservation(job), jobOutcome(job, Date.now(), errorName(err)));
+    throw err;
+  }
   if (!outcome.done) return { done: false, job: outcome.job };
   const { head, tail } = headTailBytes(outcome.job);
   const finished = await ports.finishOutput(outcome.job.offset, head, tail);
   await ports.saveEnding({ ending: outcome.result, offset: outcome.job.offset });
   await cleanUpJob(outcome.job, ports);
-  return { done: true, result: finishResult(outcome.job, outcome.result, finished, Date.now()) };
+  const endedMs = Date.now();
+  let failure: string | undefined;
+  try {
+    return { done: true, result: finishResult(outcome.job, outcome.result, finished, endedMs) };
+  } catch (err) {
+    failure = errorName(err);
+    throw err;
+  } finally {
+    // Once per job: a replayed ending was counted by the poll that first saw it.
+    if (!outcome.replayed) {
+      deps.publishMetrics?.(
+        jobObservation(outcome.job, outcome.result),
+        jobOutcome(outcome.job, endedMs, failure),
+      );
+    }
+  }
 }
+
+const errorName = (err: unknown): string => (err instanceof Error ? err.name : 'Error');
 
 async function start(
   execEvent: unknown,
@@ -136,6 +163,7 @@ async function chooseTarget(
     clusterArn: resolved.clusterArn,
     taskArn: resolved.taskArn,
     container: resolved.container,
+    ...(resolved.service !== undefined ? { service: resolved.service } : {}),
   };
   if (records === undefined) return { target, claimedAtMs: now };
   const claim = { jobId: jobIdFor({ request }), target, claimedAtMs: now };

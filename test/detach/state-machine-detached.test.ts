@@ -84,6 +84,25 @@ function s3Object(uri: string): Buffer {
   return object;
 }
 
+/** The EMF metric records (lambda/metrics.ts) the handler writes to stdout while `work` runs. */
+async function metricRecords<T>(
+  work: () => Promise<T>,
+): Promise<{ value: T; records: Array<Record<string, unknown>> }> {
+  const records: Array<Record<string, unknown>> = [];
+  // Swallowed while captured: the handler's log lines are not this test's subject.
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    for (const line of String(chunk).split('\n')) {
+      if (line.startsWith('{"_aws"')) records.push(JSON.parse(line) as Record<string, unknown>);
+    }
+    return true;
+  });
+  try {
+    return { value: await work(), records };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
 function causeOf(result: LocalExecutionResult): Record<string, unknown> {
   const cause = JSON.parse((result as { cause: string }).cause) as { errorMessage: string };
   return JSON.parse(cause.errorMessage) as Record<string, unknown>;
@@ -164,13 +183,26 @@ describe('detached jobs through the "run one command" state machine', () => {
   });
 
   it('fails with NonZeroExit carrying the output tail, like an attached run', async () => {
-    const result = await run(
-      { command: 'echo about to fail; exit 4', detach: true, jobsDirectory },
-      'detached-nonzero',
+    const { value: result, records } = await metricRecords(() =>
+      run({ command: 'echo about to fail; exit 4', detach: true, jobsDirectory }, 'detached-nonzero'),
     );
 
     expect(result).toMatchObject({ status: 'FAILED', error: ExecErrorName.NonZeroExit });
     expect(causeOf(result)).toMatchObject({ exitCode: 4, outputTail: 'about to fail\n', outputBytes: 14 });
+    // The attached run's metrics, once for the job (not per poll), by cluster and service only.
+    expect(records).toEqual([
+      expect.objectContaining({
+        Cluster: 'local',
+        EcsService: DEFAULT_WORLD_IDS.service,
+        Runs: 1,
+        Failures: 1,
+        NonZeroExitCodes: 1,
+        OutputBytes: 14,
+        DurationMs: expect.any(Number),
+      }),
+      expect.objectContaining({ Cluster: 'local', ErrorName: ExecErrorName.NonZeroExit, Failures: 1 }),
+    ]);
+    expect(records[0]).not.toHaveProperty('TaskArn');
   });
 
   it('stops the job’s process group when its time is up and fails with CommandTimedOut', async () => {
@@ -288,16 +320,26 @@ describe('detached jobs through the "run one command" state machine', () => {
       detachedJob: { step: 'start', event: { command: 'printf twice', jobsDirectory } },
     })) as { job: JobState };
     let job = start.job;
-    let answer: { done: boolean; job?: JobState; result?: ExecResult };
-    do {
-      answer = (await invokeLambda('', { detachedJob: { step: 'poll', job } })) as typeof answer;
-      if (answer.job) job = answer.job;
-    } while (!answer.done);
+    let answer: { done: boolean; job?: JobState; result?: ExecResult } = { done: false };
+    const polls = await metricRecords(async () => {
+      do {
+        answer = (await invokeLambda('', { detachedJob: { step: 'poll', job } })) as typeof answer;
+        if (answer.job) job = answer.job;
+      } while (!answer.done);
+    });
     expect(readdirSync(jobsDirectory)).toEqual([]);
+    expect(polls.records).toEqual([
+      expect.objectContaining({ Runs: 1, Failures: 0, NonZeroExitCodes: 0, OutputBytes: 5 }),
+    ]);
 
-    const retried = (await invokeLambda('', { detachedJob: { step: 'poll', job } })) as typeof answer;
+    const replay = await metricRecords(
+      async () => (await invokeLambda('', { detachedJob: { step: 'poll', job } })) as typeof answer,
+    );
+    const retried = replay.value;
     expect(retried).toEqual({ done: true, result: { ...answer.result, durationMs: expect.any(Number) } });
     expect(retried.result?.output).toBe('twice');
+    // The job's end was counted by the poll that saw it; the replay adds nothing.
+    expect(replay.records).toEqual([]);
   });
 
   it(`continues in a child execution after ${POLLS_PER_EXECUTION} polls, whose result becomes the execution's`, async () => {
