@@ -7,7 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import { BINARY_CONTENT_TYPE } from '../../lambda/aws/content-type';
 import { ExecErrorName, type ExecResult } from '../../lambda/contract';
 import type { JobState } from '../../lambda/detach/job-state';
 import { POLLS_PER_EXECUTION } from '../../lambda/detach/job-state';
@@ -156,6 +158,16 @@ describe('detached jobs through the "run one command" state machine', () => {
     });
     expect(output.jobId).toMatch(/^job-[0-9a-f]{32}$/);
     expect(s3Object(output.outputS3Uri ?? '')).toEqual(expected);
+    // Bytes that are not UTF-8 text are stored as binary (a small output is judged whole).
+    const s3 = new S3Client({});
+    const head = await s3.send(
+      new HeadObjectCommand({
+        Bucket: BUCKET,
+        Key: (output.outputS3Uri ?? '').replace(`s3://${BUCKET}/`, ''),
+      }),
+    );
+    s3.destroy();
+    expect(head.ContentType).toBe(BINARY_CONTENT_TYPE);
     // The job directory is removed at the end.
     expect(existsSync(path.join(jobsDirectory, output.jobId ?? ''))).toBe(false);
     // The job outlived the function's timeout and every single invocation (each given 4 s).
