@@ -6,6 +6,7 @@
  *
  * Two writes: a claim (`If-None-Match: *`, so of two starts racing with one key only one wins)
  * before the job starts, naming the target and the job id; then the job's state once it runs. A
+ * start reads the record only when its claim was refused (the object exists). A
  * retry that finds the state returns it unchanged (the job may have ended and its directory gone:
  * nothing is started again); one that finds only the claim (the first start died in between)
  * starts on the claimed task with the claimed id, which finds the job if it got as far as running.

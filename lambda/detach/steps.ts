@@ -148,6 +148,8 @@ async function start(
 /**
  * The task a start runs on: with an idempotency key, the one its first start chose (or the job it
  * started, when it got that far); else (and for the first start) the target the event resolves to.
+ * The claim is written before anything is read: without s3:ListBucket, S3 answers a read of a
+ * missing key with AccessDenied, not NoSuchKey, so "is there a record?" is asked by the write.
  */
 async function chooseTarget(
   request: ExecRequest,
@@ -155,8 +157,6 @@ async function chooseTarget(
   deps: DetachedStepDeps,
 ): Promise<{ readonly target: JobTarget; readonly claimedAtMs: number; readonly job?: JobState }> {
   const now = Date.now();
-  const earlier = await records?.load();
-  if (earlier !== undefined && isLive(earlier, now)) return earlier;
   const resolved = await resolveTarget(deps.clients.ecs, request, deps.logger);
   const target: JobTarget = {
     cluster: resolved.clusterName,
@@ -165,14 +165,12 @@ async function chooseTarget(
     container: resolved.container,
     ...(resolved.service !== undefined ? { service: resolved.service } : {}),
   };
-  if (records === undefined) return { target, claimedAtMs: now };
   const claim = { jobId: jobIdFor({ request }), target, claimedAtMs: now };
-  // An expired record is replaced; a live one only by nobody (a start racing with this one wins).
-  if (earlier !== undefined) await records.save(claim);
-  else if (!(await records.claim(claim))) {
-    const winner = await records.load();
-    if (winner !== undefined) return winner;
-  }
+  if (records === undefined || (await records.claim(claim))) return claim;
+  const earlier = await records.load();
+  if (earlier !== undefined && isLive(earlier, now)) return earlier;
+  // The earlier record has expired (or is unreadable): this start takes the key over.
+  await records.save(claim);
   return claim;
 }
 
