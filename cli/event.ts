@@ -4,8 +4,55 @@
  * stay with the Lambda (one set of rules, one message: InvalidInput); only what the command line
  * itself can get wrong is checked here.
  */
+import { isUtf8 } from 'node:buffer';
 import type { ExecEvent } from '../lambda/contract';
 import { usageError } from './execution-exit-codes';
+
+type TransferMode = NonNullable<ExecEvent['transfer']>;
+/** How output may travel (`--transfer`), as the event accepts it. */
+export const TRANSFER_MODES: readonly TransferMode[] = ['auto', 'zstd', 'xz', 'gzip', 'plain'];
+
+/**
+ * The options both command lines share for what runs where (parseArgs specs): `ecs-exec run` and
+ * `npm start` spell them alike, like `docker exec -i -e -u -w`.
+ */
+export const EXEC_FLAG_OPTIONS = {
+  stdin: { type: 'string' },
+  'stdin-file': { type: 'string' },
+  env: { type: 'string', multiple: true },
+  user: { type: 'string' },
+  workdir: { type: 'string' },
+  transfer: { type: 'string' },
+} as const;
+
+/** The values parseArgs gives for EXEC_FLAG_OPTIONS. */
+export interface ExecFlagValues {
+  readonly stdin?: string;
+  readonly 'stdin-file'?: string;
+  readonly env?: readonly string[];
+  readonly user?: string;
+  readonly workdir?: string;
+  readonly transfer?: string;
+}
+
+/** EXEC_FLAG_OPTIONS as EventOptions; reads `--stdin-file` (from `stdin` for "-"). */
+export async function execFlagOptions(
+  values: ExecFlagValues,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<Partial<EventOptions>> {
+  if (values.stdin !== undefined && values['stdin-file'] !== undefined) {
+    throw usageError('give --stdin or --stdin-file, not both');
+  }
+  const stdinFile = values['stdin-file'];
+  return {
+    ...(values.stdin !== undefined ? { stdin: values.stdin } : {}),
+    ...(stdinFile !== undefined ? { stdinBytes: await readStdinFile(stdinFile, stdin) } : {}),
+    ...(values.env !== undefined ? { env: values.env } : {}),
+    ...(values.user !== undefined ? { user: values.user } : {}),
+    ...(values.workdir !== undefined ? { workdir: values.workdir } : {}),
+    ...(values.transfer !== undefined ? { transfer: values.transfer } : {}),
+  };
+}
 
 export interface EventOptions {
   /** The command words; one word is the command string as it is, several are joined with spaces. */
@@ -17,6 +64,15 @@ export interface EventOptions {
   /** Seconds, as typed. */
   readonly timeout?: string;
   readonly stdin?: string;
+  /** `--stdin-file`'s exact bytes: sent as text when they are UTF-8, else base64 (stdinBase64). */
+  readonly stdinBytes?: Buffer;
+  /** `--env NAME=VALUE` flags (repeatable). */
+  readonly env?: readonly string[];
+  readonly user?: string;
+  /** The working directory. */
+  readonly workdir?: string;
+  /** One of TRANSFER_MODES, as typed. */
+  readonly transfer?: string;
   readonly tty?: boolean;
   /** shell: false (no wrapper, no exit code). */
   readonly raw?: boolean;
@@ -47,6 +103,10 @@ export function buildExecEvent(options: EventOptions): ExecEvent {
   }
   if (options.pollInterval !== undefined && !options.detach)
     throw usageError('--poll-interval needs --detach');
+  if (options.stdin !== undefined && options.stdinBytes !== undefined) {
+    throw usageError('give --stdin or --stdin-file, not both');
+  }
+  const { stdinBytes } = options;
   return {
     command: commandText(options.command),
     ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
@@ -56,6 +116,15 @@ export function buildExecEvent(options: EventOptions): ExecEvent {
     ...(options.raw ? { shell: false } : {}),
     ...(options.tty ? { tty: true } : {}),
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+    ...(stdinBytes === undefined
+      ? {}
+      : isUtf8(stdinBytes)
+        ? { stdin: stdinBytes.toString('utf8') }
+        : { stdinBase64: stdinBytes.toString('base64') }),
+    ...(options.env !== undefined ? { environment: parseEnvFlags(options.env) } : {}),
+    ...(options.user !== undefined ? { user: options.user } : {}),
+    ...(options.workdir !== undefined ? { workingDirectory: options.workdir } : {}),
+    ...(options.transfer !== undefined ? { transfer: parseTransfer(options.transfer) } : {}),
     ...(options.timeout !== undefined ? { timeoutSeconds: parseSeconds('--timeout', options.timeout) } : {}),
     ...(options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : {}),
     ...(options.detach ? { detach: true } : {}),
@@ -63,6 +132,24 @@ export function buildExecEvent(options: EventOptions): ExecEvent {
       ? { pollIntervalSeconds: parseSeconds('--poll-interval', options.pollInterval) }
       : {}),
   };
+}
+
+/** `--env NAME=VALUE` flags as the event's environment; the Lambda validates names and values. */
+export function parseEnvFlags(flags: readonly string[]): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const flag of flags) {
+    const equals = flag.indexOf('=');
+    if (equals < 1) throw usageError(`--env must be NAME=VALUE, got a value without "=" or without a name`);
+    environment[flag.slice(0, equals)] = flag.slice(equals + 1);
+  }
+  return environment;
+}
+
+export function parseTransfer(value: string): TransferMode {
+  const mode = TRANSFER_MODES.find((candidate) => candidate === value);
+  if (mode === undefined)
+    throw usageError(`--transfer must be one of ${TRANSFER_MODES.join(', ')}, got "${value}"`);
+  return mode;
 }
 
 /** `--fan-out`: the event aimed at every task of a service, plus `--max-concurrency`. */
@@ -82,15 +169,15 @@ export function buildFanOutInput(
   };
 }
 
-/** Reads `--stdin-file`: a path, or `-` for this process's stdin. */
+/** Reads `--stdin-file`'s exact bytes: a path, or `-` for this process's stdin. */
 export async function readStdinFile(
   file: string,
   stdin: NodeJS.ReadableStream = process.stdin,
-): Promise<string> {
+): Promise<Buffer> {
   if (file !== '-') {
     const { readFile } = await import('node:fs/promises');
     try {
-      return await readFile(file, 'utf8');
+      return await readFile(file);
     } catch (err) {
       throw usageError(
         `cannot read --stdin-file ${file}: ${err instanceof Error ? err.message : String(err)}`,
@@ -99,5 +186,5 @@ export async function readStdinFile(
   }
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

@@ -16,7 +16,7 @@ import {
   s3TextReader,
 } from './clients';
 import { DOCTOR_USAGE, doctorSubcommand } from './doctor';
-import { readStdinFile } from './event';
+import { EXEC_FLAG_OPTIONS, execFlagOptions } from './event';
 import { CliError, RunExitCode, usageError } from './execution-exit-codes';
 import { ExitCode } from './exit-codes';
 import { fetchHistory, formatTimeline } from './history';
@@ -46,8 +46,7 @@ const RUN_OPTIONS = {
   task: { type: 'string' },
   container: { type: 'string' },
   timeout: { type: 'string' },
-  stdin: { type: 'string' },
-  'stdin-file': { type: 'string' },
+  ...EXEC_FLAG_OPTIONS,
   tty: { type: 'boolean' },
   raw: { type: 'boolean' },
   'idempotency-key': { type: 'string' },
@@ -84,11 +83,7 @@ async function runSubcommand(args: readonly string[], deps: MainDeps): Promise<n
     deps.io.stdout.write(RUN_USAGE);
     return ExitCode.Success;
   }
-  if (values.stdin !== undefined && values['stdin-file'] !== undefined) {
-    throw usageError('give --stdin or --stdin-file, not both');
-  }
-  const stdinFile = values['stdin-file'];
-  const stdin = stdinFile !== undefined ? await readStdinFile(stdinFile, deps.stdin) : values.stdin;
+  const execFlags = await execFlagOptions(values, deps.stdin);
   const pollMaxSeconds = positiveNumber('--poll-max-seconds', values['poll-max-seconds']);
   const options: RunOptions = {
     command: positionals,
@@ -99,7 +94,7 @@ async function runSubcommand(args: readonly string[], deps: MainDeps): Promise<n
     ...(values.task !== undefined ? { task: values.task } : {}),
     ...(values.container !== undefined ? { container: values.container } : {}),
     ...(values.timeout !== undefined ? { timeout: values.timeout } : {}),
-    ...(stdin !== undefined ? { stdin } : {}),
+    ...execFlags,
     ...(values.tty ? { tty: true } : {}),
     ...(values.raw ? { raw: true } : {}),
     ...(values['idempotency-key'] !== undefined ? { idempotencyKey: values['idempotency-key'] } : {}),

@@ -78,7 +78,13 @@ Fan-out:
 Command:
   --timeout SECONDS        the command's timeout, 1-900 (default 300)
   --stdin TEXT             TEXT on the command's stdin, then EOF
-  --stdin-file PATH        a file's contents on the command's stdin ("-": this process's stdin)
+  --stdin-file PATH        a file's exact bytes on the command's stdin ("-": this process's stdin;
+                           sent as stdinBase64 when they are not UTF-8 text)
+  --env NAME=VALUE         export NAME to the command (repeatable); sent like stdin, never on the command line
+  --user NAME|UID          run as this user (the container must run as root to switch)
+  --workdir PATH           run in this directory
+  --transfer MODE          auto (default), zstd, xz, gzip or plain: how output travels without --tty
+                           (together these are docker exec -i -e -u -w; --detach is -d)
   --tty                    keep the pseudo-terminal (colours, progress bars)
   --raw                    no shell and no wrapper (shell: false): there is no exit code
   --idempotency-key KEY    a repeat with the same key returns the first result

@@ -3,12 +3,13 @@ import type { Context } from 'aws-lambda';
 import { type AwsClients, createAwsClients } from './aws/clients';
 import { type CallbackReport, runWithTaskToken } from './callback';
 import { accountOfFunctionArn } from './cluster-allowlist';
+import { conciseError } from './concise-error';
 import { ExecEnv, type ExecResult } from './contract';
 import { type DetachedStepOutput, isDetachedStepEvent, runDetachedStep } from './detach/steps';
 import { runDoctorAction } from './doctor/action';
 import { withDoctorHint } from './doctor/hint';
 import type { DoctorReport } from './doctor/report';
-import { type ExecError, InvalidInput, inVocabulary } from './errors';
+import { InvalidInput, inVocabulary } from './errors';
 import {
   defaultsFromEnv,
   type EventDefaults,
@@ -19,7 +20,6 @@ import {
 } from './event';
 import { idempotentRunner } from './idempotency';
 import { publishRunMetrics, type RunObservation } from './metrics';
-import { jsonFailureMessage } from './result';
 import { LAMBDA_SAFETY_MARGIN_MS, runExec } from './service';
 import type { SessionLogger } from './ssm/types';
 
@@ -94,6 +94,12 @@ async function detachedStep(event: Record<string, unknown>, context: Context): P
       defaults: defaultsFromEnv(),
       ...outputConfig(),
       remainingMs: () => remainingMs(context) - LAMBDA_SAFETY_MARGIN_MS,
+      publishMetrics: (observation, outcome) =>
+        publishRunMetrics(observation, outcome, undefined, (err) =>
+          logger.warn('could not emit the job metrics', {
+            reason: err instanceof Error ? err.message : String(err),
+          }),
+        ),
     });
   } catch (err) {
     throw conciseError(inVocabulary(err));
@@ -178,15 +184,4 @@ function readTaskToken(event: unknown): string | undefined {
   if (event === null || typeof event !== 'object') return undefined;
   const token = (event as Record<string, unknown>).taskToken;
   return typeof token === 'string' && token !== '' ? token : undefined;
-}
-
-/**
- * The runtime puts the stack into the Step Functions cause next to the message; a one-line stack
- * keeps the cause within its 32,768-character limit and tells the reader nothing less. The message
- * is JSON like every other failure's, and short enough for the cause whatever the input held.
- */
-function conciseError(err: ExecError): ExecError {
-  err.message = jsonFailureMessage(err.message);
-  err.stack = `${err.name}: see errorMessage`;
-  return err;
 }

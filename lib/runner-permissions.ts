@@ -89,6 +89,13 @@ export function execRunnerStatements(grants: ExecRunnerGrants): iam.PolicyStatem
       resources: [grants.outputBucket.arnForObjects(`${grants.outputPrefix}*`)],
     }),
     new iam.PolicyStatement({
+      // Without it S3 answers a read of a missing key with AccessDenied instead of NoSuchKey, and
+      // a detached job's "no saved ending / no start record yet" could not be told from a denial.
+      sid: 'TellMissingOutputObjectsFromDenials',
+      actions: ['s3:ListBucket'],
+      resources: [grants.outputBucket.bucketArn],
+    }),
+    new iam.PolicyStatement({
       sid: 'ReadDetachedJobChunksUnderPrefix',
       actions: ['s3:GetObject'],
       resources: [grants.outputBucket.arnForObjects(`${grants.outputPrefix}*`)],

@@ -10,7 +10,13 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { parsedArgs } from '../cli/args';
-import { buildExecEvent, buildFanOutInput, type EventOptions, readStdinFile } from '../cli/event';
+import {
+  buildExecEvent,
+  buildFanOutInput,
+  type EventOptions,
+  EXEC_FLAG_OPTIONS,
+  execFlagOptions,
+} from '../cli/event';
 import { CliError, RunExitCode, usageError } from '../cli/execution-exit-codes';
 import { ExitCode } from '../cli/exit-codes';
 import { describeFailure, type FailureReport, formatFailure, lambdaErrorCause } from '../cli/failure';
@@ -106,14 +112,9 @@ const OPTIONS = {
   container: { type: 'string' },
   kms: { type: 'boolean' },
   timeout: { type: 'string' },
-  stdin: { type: 'string' },
-  'stdin-file': { type: 'string' },
+  ...EXEC_FLAG_OPTIONS,
   tty: { type: 'boolean' },
   raw: { type: 'boolean' },
-  env: { type: 'string', multiple: true },
-  user: { type: 'string' },
-  workdir: { type: 'string' },
-  transfer: { type: 'string' },
   'state-machine': { type: 'boolean' },
   detach: { type: 'boolean' },
   'poll-interval': { type: 'string' },
@@ -148,9 +149,6 @@ async function parseOptions(argv: readonly string[]): Promise<LocalRunOptions | 
   );
   if (values.help) return undefined;
   if (values.kms && values.cluster !== undefined) throw usageError('give --kms or --cluster, not both');
-  if (values.stdin !== undefined && values['stdin-file'] !== undefined) {
-    throw usageError('give --stdin or --stdin-file, not both');
-  }
   const output = values.output ?? OutputFormat.Json;
   if (output !== OutputFormat.Json && output !== OutputFormat.Text) {
     throw usageError(`--output must be json or text, got "${output}"`);
@@ -165,8 +163,7 @@ async function parseOptions(argv: readonly string[]): Promise<LocalRunOptions | 
   const service =
     values.service ??
     (values.task === undefined && (cluster !== undefined || fanOut) ? localServices[clusterName] : undefined);
-  const stdinFile = values['stdin-file'];
-  const stdin = stdinFile !== undefined ? await readStdinFile(stdinFile) : values.stdin;
+  const execFlags = await execFlagOptions(values);
   const build = fanOut
     ? (options: Parameters<typeof buildExecEvent>[0]) =>
         buildFanOutInput({
@@ -181,20 +178,14 @@ async function parseOptions(argv: readonly string[]): Promise<LocalRunOptions | 
     ...(values.task !== undefined ? { task: values.task } : {}),
     ...(values.container !== undefined ? { container: values.container } : {}),
     ...(values.timeout !== undefined ? { timeout: values.timeout } : {}),
-    ...(stdin !== undefined ? { stdin } : {}),
+    ...execFlags,
     ...(values.tty ? { tty: true } : {}),
     ...(values.raw ? { raw: true } : {}),
     ...(values.detach ? { detach: true } : {}),
     ...(values['poll-interval'] !== undefined ? { pollInterval: values['poll-interval'] } : {}),
   });
-  const execOptions = {
-    ...(values.env !== undefined ? { environment: parseEnvFlags(values.env) } : {}),
-    ...(values.user !== undefined ? { user: values.user } : {}),
-    ...(values.workdir !== undefined ? { workingDirectory: values.workdir } : {}),
-    ...(values.transfer !== undefined ? { transfer: values.transfer as ExecEvent['transfer'] } : {}),
-  };
   return {
-    event: { ...event, ...execOptions },
+    event,
     stateMachine: values['state-machine'] === true,
     detach: values.detach === true,
     fanOut,
@@ -202,17 +193,6 @@ async function parseOptions(argv: readonly string[]): Promise<LocalRunOptions | 
     output: values.detach && values.output === undefined ? OutputFormat.Text : output,
     port: parsePort(values.port),
   };
-}
-
-/** `--env NAME=VALUE` flags as the event's environment; the Lambda validates names and values. */
-function parseEnvFlags(flags: readonly string[]): Record<string, string> {
-  const environment: Record<string, string> = {};
-  for (const flag of flags) {
-    const equals = flag.indexOf('=');
-    if (equals < 1) throw usageError(`--env must be NAME=VALUE, got a value without "=" or without a name`);
-    environment[flag.slice(0, equals)] = flag.slice(equals + 1);
-  }
-  return environment;
 }
 
 const pretty = (value: unknown): string => `${JSON.stringify(value, null, JSON_INDENT)}\n`;

@@ -1,8 +1,7 @@
 import { PassThrough } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { OutputSink } from '../ssm/types';
-
-export const OUTPUT_CONTENT_TYPE = 'text/plain; charset=utf-8';
+import { outputContentType } from './content-type';
 
 export interface S3OutputLocation {
   readonly bucket: string;
@@ -56,12 +55,13 @@ export class S3OverflowSink implements OutputSink {
     if (this.uploaded === null) {
       if (!force) return undefined;
       const [client, { PutObjectCommand }] = await Promise.all([this.s3(), import('@aws-sdk/client-s3')]);
+      const body = Buffer.concat(this.pending);
       await client.send(
         new PutObjectCommand({
           Bucket: this.location.bucket,
           Key: this.location.key,
-          Body: Buffer.concat(this.pending),
-          ContentType: OUTPUT_CONTENT_TYPE,
+          Body: body,
+          ContentType: outputContentType(body, true),
         }),
       );
       return this.uri;
@@ -77,9 +77,14 @@ export class S3OverflowSink implements OutputSink {
     await this.abortUpload?.().catch(() => undefined);
   }
 
+  /**
+   * A multipart upload names its Content-Type when it is created, before the rest of the output
+   * exists: the bytes kept so far (more than the threshold) decide it.
+   */
   private startUpload(): void {
     const stream = new PassThrough();
     this.stream = stream;
+    const contentType = outputContentType(Buffer.concat(this.pending), false);
     // Bytes written before the client is ready wait in the stream, which the upload then drains.
     for (const chunk of this.pending) stream.write(chunk);
     this.pending = [];
@@ -92,7 +97,7 @@ export class S3OverflowSink implements OutputSink {
           Bucket: this.location.bucket,
           Key: this.location.key,
           Body: stream,
-          ContentType: OUTPUT_CONTENT_TYPE,
+          ContentType: contentType,
         },
       });
       this.abortUpload = () => upload.abort();

@@ -6,9 +6,9 @@
 import { PassThrough } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients';
+import { outputContentType } from '../aws/content-type';
 import { executeCommand } from '../aws/execute';
 import { kmsDataKeyProvider } from '../aws/kms';
-import { OUTPUT_CONTENT_TYPE } from '../aws/s3-sink';
 import { ssmResumeSession, ssmTerminateSession } from '../aws/ssm';
 import { type ResolvedTarget, resolveTarget, ssmTargetId } from '../aws/target';
 import type { ExecRequest } from '../event';
@@ -27,6 +27,8 @@ import { chunkKey, endingKey, outputKey } from './keys';
 export const SCRIPT_SESSION_TIMEOUT_MS = 300_000;
 /** The scripts' output is their own encoding already: no second compression on top. */
 const SCRIPT_TRANSFER = 'plain';
+/** Output read before the joined object's upload starts, to choose its Content-Type (one S3 part). */
+const CONTENT_TYPE_SAMPLE_BYTES = 5 * 1024 * 1024;
 /** The bounded view run() keeps is unused (the sink gets everything); keep it small. */
 const SCRIPT_VIEW_BYTES = 1024;
 
@@ -176,6 +178,24 @@ async function joinChunks(
     import('@aws-sdk/client-s3'),
     import('@aws-sdk/lib-storage'),
   ]);
+  const readChunk = async (offset: number): Promise<Buffer> => {
+    const response = await s3.send(
+      new GetObjectCommand({ Bucket: output.bucket, Key: chunkKey(output.keyPrefix, offset) }),
+    );
+    const bytes = Buffer.from((await response.Body?.transformToByteArray()) ?? new Uint8Array());
+    if (bytes.length === 0) throw new Error(`the output chunk at offset ${offset} is empty or missing`);
+    return bytes;
+  };
+  // The upload names its Content-Type at creation: the chunks read before it starts decide it —
+  // all of the output when it is under CONTENT_TYPE_SAMPLE_BYTES, else its first chunks.
+  const early: Buffer[] = [];
+  let sampled = 0;
+  while (sampled < total && sampled < CONTENT_TYPE_SAMPLE_BYTES) {
+    const bytes = await readChunk(sampled);
+    early.push(bytes);
+    sampled += bytes.length;
+  }
+  const contentType = outputContentType(Buffer.concat(early), sampled >= total);
   const body = new PassThrough();
   const upload = new Upload({
     client: s3,
@@ -183,7 +203,7 @@ async function joinChunks(
       Bucket: output.bucket,
       Key: outputKey(output.keyPrefix),
       Body: body,
-      ContentType: OUTPUT_CONTENT_TYPE,
+      ContentType: contentType,
     },
   });
   const uploaded = upload.done();
@@ -194,11 +214,7 @@ async function joinChunks(
   let tail = Buffer.alloc(0);
   try {
     for (let offset = 0; offset < total; ) {
-      const response = await s3.send(
-        new GetObjectCommand({ Bucket: output.bucket, Key: chunkKey(output.keyPrefix, offset) }),
-      );
-      const bytes = Buffer.from((await response.Body?.transformToByteArray()) ?? new Uint8Array());
-      if (bytes.length === 0) throw new Error(`the output chunk at offset ${offset} is empty or missing`);
+      const bytes = early.shift() ?? (await readChunk(offset));
       if (headLength < headBytes) {
         const part = bytes.subarray(0, headBytes - headLength);
         head.push(part);

@@ -23,6 +23,8 @@ export interface JobTarget {
   readonly clusterArn: string;
   readonly taskArn: string;
   readonly container: string;
+  /** The ECS service that started the task, if one did (the metrics' EcsService dimension). */
+  readonly service?: string;
 }
 
 export interface JobOutputSettings {
@@ -68,7 +70,12 @@ export interface JobState {
 /** What the Poll step hands back to the state machine. */
 export type PollOutcome<Result> =
   | { readonly done: false; readonly job: JobState }
-  | { readonly done: true; readonly result: Result };
+  | {
+      readonly done: true;
+      readonly result: Result;
+      /** A retried final poll answering from the saved ending (the job's end was already reported). */
+      readonly replayed?: boolean;
+    };
 
 /** The wait after `current`: the fixed interval, or 5 s growing ×1.5 up to 60 s; never past the deadline by much. */
 export function nextWaitSeconds(job: JobState, nowMs: number): number {

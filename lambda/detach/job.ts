@@ -97,14 +97,15 @@ export interface StartSettings {
 }
 
 /**
- * The job id: from the idempotency key (and the target), else from the execution name, else random.
- * The same id means the same directory, which a retried start finds instead of starting again.
+ * The job id: from the idempotency key, else from the execution name, else random. The same id
+ * means the same directory, which a retried start finds instead of starting again (with a key, the
+ * start record sends the retry to the first start's task: start-record.ts).
  */
-export function jobIdFor(settings: Pick<StartSettings, 'request' | 'target' | 'executionName'>): string {
-  const { request, target, executionName } = settings;
+export function jobIdFor(settings: Pick<StartSettings, 'request' | 'executionName'>): string {
+  const { request, executionName } = settings;
   const seed =
     request.idempotencyKey !== undefined
-      ? `key:${request.idempotencyKey}:${target.taskArn}:${target.container}`
+      ? `key:${request.idempotencyKey}`
       : executionName !== undefined
         ? `execution:${executionName}`
         : `random:${randomUUID()}`;
@@ -217,7 +218,7 @@ export async function pollJob(
     // A retry of the poll that saw the end (its answer was lost after the clean-up) answers again.
     const saved = await ports.loadEnding();
     if (saved !== undefined)
-      return { done: true, result: saved.ending, job: { ...current, offset: saved.offset } };
+      return { done: true, result: saved.ending, job: { ...current, offset: saved.offset }, replayed: true };
     throw new JobLost(
       lostMessage(
         current,

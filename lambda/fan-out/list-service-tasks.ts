@@ -5,8 +5,9 @@
  */
 import { ECSClient, paginateListTasks } from '@aws-sdk/client-ecs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { conciseError } from '../concise-error';
 import { ExecEnv } from '../contract';
-import { InvalidInput, TargetNotFound } from '../errors';
+import { ExecError, InvalidInput, TargetNotFound } from '../errors';
 import { defaultsFromEnv } from '../event';
 import { FAN_OUT_TASKS_FOLDER, FanOutEnv } from './fan-out-contract';
 import { FAN_OUT_MAX_CONCURRENCY_LIMIT, parseFanOutInput, taskEvent } from './fan-out-input';
@@ -45,7 +46,19 @@ export async function handler(event: ListServiceTasksEvent): Promise<ListService
   return listServiceTasks(event, { ...clients, env: process.env });
 }
 
+/** Lists the tasks; its typed errors carry the exec Lambda's JSON message (`{"message": …}`, capped). */
 export async function listServiceTasks(
+  event: ListServiceTasksEvent,
+  deps: ListServiceTasksDeps,
+): Promise<ListServiceTasksResult> {
+  try {
+    return await writeTaskEvents(event, deps);
+  } catch (err) {
+    throw err instanceof ExecError ? conciseError(err) : err;
+  }
+}
+
+async function writeTaskEvents(
   event: ListServiceTasksEvent,
   deps: ListServiceTasksDeps,
 ): Promise<ListServiceTasksResult> {

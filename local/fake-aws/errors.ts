@@ -10,6 +10,7 @@ export const HttpStatus = {
   PartialContent: 206,
   BadRequest: 400,
   NotFound: 404,
+  PreconditionFailed: 412,
   RangeNotSatisfiable: 416,
   InternalServerError: 500,
   ServiceUnavailable: 503,

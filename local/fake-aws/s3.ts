@@ -290,6 +290,14 @@ export function handleS3(ctx: FakeContext, operation: string, req: S3Request): S
   requireBucket(ctx, bucket);
   switch (operation) {
     case 'PutObject': {
+      // A conditional write (`If-None-Match: *`) refuses to replace an object, as S3 does.
+      if (req.headers['if-none-match'] === '*' && ctx.s3.get(bucket, key) !== undefined) {
+        throw new AwsServiceError(
+          'PreconditionFailed',
+          'At least one of the pre-conditions you specified did not hold',
+          HttpStatus.PreconditionFailed,
+        );
+      }
       const { data, checksums } = readS3Body(req.headers, req.body);
       const meta = ctx.s3.put(bucket, key, data, contentTypeOf(req));
       return { status: HttpStatus.Ok, headers: { etag: meta.etag, ...checksumHeaders(checksums) } };

@@ -8,6 +8,7 @@ import {
   type ListServiceTasksDeps,
   listServiceTasks,
 } from '../../lambda/fan-out/list-service-tasks';
+import { PLAIN_MESSAGE_MAX_JSON_BYTES } from '../../lambda/result';
 
 const ecsMock = mockClient(ECSClient);
 const s3Mock = mockClient(S3Client);
@@ -148,10 +149,25 @@ describe('listing the tasks of a service for the fan-out', () => {
     ],
     ['an unknown field', { command: 'ls', service: 'web', oops: true }, /unknown field "oops"/],
   ])('rejects %s with InvalidInput before listing', async (_name, input, message) => {
-    await expect(listServiceTasks({ input, executionName: 'r' }, deps())).rejects.toMatchObject({
-      name: ExecErrorName.InvalidInput,
-      message: expect.stringMatching(message),
-    });
+    const error = await listServiceTasks({ input, executionName: 'r' }, deps()).catch((err: Error) => err);
+    expect(error).toMatchObject({ name: ExecErrorName.InvalidInput });
+    // The exec Lambda's message shape: JSON with a "message", for the same Catch and the same reader.
+    expect(JSON.parse((error as Error).message)).toEqual({ message: expect.stringMatching(message) });
     expect(ecsMock.commandCalls(ListTasksCommand)).toHaveLength(0);
+  });
+
+  it('caps a huge InvalidInput message as the exec Lambda does', async () => {
+    const input = {
+      command: 'ls',
+      service: 'web',
+      ...Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`field${i}`, 1])),
+    };
+    const error = (await listServiceTasks({ input, executionName: 'r' }, deps()).catch(
+      (err: Error) => err,
+    )) as Error;
+    expect(error.name).toBe(ExecErrorName.InvalidInput);
+    expect(Buffer.byteLength(error.message)).toBeLessThan(PLAIN_MESSAGE_MAX_JSON_BYTES + 1_024);
+    expect(JSON.parse(error.message).message).toMatch(/^unknown fields "field0"/);
+    expect(error.stack).toBe(`${ExecErrorName.InvalidInput}: see errorMessage`);
   });
 });

@@ -222,6 +222,14 @@ describe('exec Lambda permissions (least privilege)', () => {
       Action: 's3:GetObject',
       Resource: bySid('WriteFullOutputUnderPrefix')?.Resource,
     });
+    // ListBucket on the output bucket only (never another bucket): with it S3 reports a missing
+    // detached-job object as NoSuchKey rather than AccessDenied.
+    expect(bySid('TellMissingOutputObjectsFromDenials')).toEqual({
+      Sid: 'TellMissingOutputObjectsFromDenials',
+      Effect: 'Allow',
+      Action: 's3:ListBucket',
+      Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RunnerOutputBucket/), 'Arn'] },
+    });
     const s3Actions = fnStatements().flatMap((s) => actionsOf(s).filter((a) => a.startsWith('s3:')));
     // s3:GetEncryptionConfiguration is the doctor's: a bucket setting, no object. GetObject: detached
     // jobs read their output chunks back.
@@ -229,6 +237,7 @@ describe('exec Lambda permissions (least privilege)', () => {
       's3:AbortMultipartUpload',
       's3:GetEncryptionConfiguration',
       's3:GetObject',
+      's3:ListBucket',
       's3:PutObject',
     ]);
   });
@@ -250,6 +259,7 @@ describe('exec Lambda permissions (least privilege)', () => {
       'DescribeConfiguredClusters',
       'ResumeAndEndEcsExecSessions',
       'WriteFullOutputUnderPrefix',
+      'TellMissingOutputObjectsFromDenials',
       'ReadDetachedJobChunksUnderPrefix',
       'IdempotencyRecords',
       'EcsExecSessionDataKey',

@@ -69,8 +69,8 @@ describe('buildExecEvent', () => {
   });
 
   it('reads --stdin-file - from the given stream, and a missing file as a usage error', async () => {
-    await expect(readStdinFile('-', Readable.from([Buffer.from('a\n'), Buffer.from('b')]))).resolves.toBe(
-      'a\nb',
+    await expect(readStdinFile('-', Readable.from([Buffer.from('a\n'), Buffer.from('b')]))).resolves.toEqual(
+      Buffer.from('a\nb'),
     );
     await expect(readStdinFile('/nonexistent/input.txt')).rejects.toMatchObject({
       exitCode: RunExitCode.Usage,

@@ -41,7 +41,7 @@ interface Invocation {
   readonly regions: Array<string | undefined>;
 }
 
-async function cli(argv: readonly string[], stdin?: string): Promise<Invocation> {
+async function cli(argv: readonly string[], stdin?: string | Buffer): Promise<Invocation> {
   let stdout = '';
   let stderr = '';
   const regions: Array<string | undefined> = [];
@@ -109,6 +109,46 @@ describe('ecs-exec', () => {
     expect(input).toEqual({ command: 'cat', stdin: 'piped\n' });
   });
 
+  it('sends --env, --user, --workdir and --transfer as the event fields npm start sends', async () => {
+    const { code } = await cli([
+      'run',
+      '--state-machine',
+      MACHINE,
+      '--env',
+      'GREETING=hello world',
+      '--env',
+      'EMPTY=',
+      '--user',
+      'app',
+      '--workdir',
+      '/srv/app',
+      '--transfer',
+      'gzip',
+      '--',
+      'env',
+    ]);
+    expect(code).toBe(0);
+    const input = JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
+    expect(input).toEqual({
+      command: 'env',
+      environment: { GREETING: 'hello world', EMPTY: '' },
+      user: 'app',
+      workingDirectory: '/srv/app',
+      transfer: 'gzip',
+    });
+  });
+
+  it('sends --stdin-file bytes that are not UTF-8 as stdinBase64, exactly', async () => {
+    const bytes = Buffer.from([0x00, 0xff, 0x0d, 0x0a, 0xc3]);
+    const { code, stdout } = await cli(
+      ['run', '--state-machine', MACHINE, '--stdin-file', '-', '--', 'od -c'],
+      bytes,
+    );
+    expect({ code, stdout }).toEqual({ code: 0, stdout: 'ok\n' });
+    const input = JSON.parse(sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input.input ?? '{}');
+    expect(input).toEqual({ command: 'od -c', stdinBase64: bytes.toString('base64') });
+  });
+
   it('answers bad arguments with a one-line usage error, exit 64, before any AWS call', async () => {
     const cases: Array<[string[], string]> = [
       [['run', '--bogus', '--', 'ls'], "Unknown option '--bogus'"],
@@ -120,6 +160,12 @@ describe('ecs-exec', () => {
         '--poll-max-seconds must be a positive number, got "0"',
       ],
       [['run', '--timeout', 'ten', '--', 'ls'], '--timeout must be a whole number of seconds, got "ten"'],
+      [['run', '--env', 'NOEQUALS', '--', 'env'], '--env must be NAME=VALUE'],
+      [['run', '--env', '=value', '--', 'env'], '--env must be NAME=VALUE'],
+      [
+        ['run', '--transfer', 'brotli', '--', 'ls'],
+        '--transfer must be one of auto, zstd, xz, gzip, plain, got "brotli"',
+      ],
       [['history'], 'give one execution ARN'],
     ];
     for (const [argv, message] of cases) {
@@ -154,6 +200,10 @@ describe('ecs-exec', () => {
       '--timeout SECONDS',
       '--stdin TEXT',
       '--stdin-file PATH',
+      '--env NAME=VALUE',
+      '--user NAME|UID',
+      '--workdir PATH',
+      '--transfer MODE',
       '--tty',
       '--raw',
       '--idempotency-key KEY',

@@ -7,7 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
+import { BINARY_CONTENT_TYPE } from '../../lambda/aws/content-type';
 import { ExecErrorName, type ExecResult } from '../../lambda/contract';
 import type { JobState } from '../../lambda/detach/job-state';
 import { POLLS_PER_EXECUTION } from '../../lambda/detach/job-state';
@@ -18,6 +20,7 @@ import {
   runStateMachineLocally,
 } from '../../lib/local/definition';
 import {
+  addTask,
   DEFAULT_ACCOUNT,
   DEFAULT_REGION,
   DEFAULT_WORLD_IDS,
@@ -83,6 +86,25 @@ function s3Object(uri: string): Buffer {
   return object;
 }
 
+/** The EMF metric records (lambda/metrics.ts) the handler writes to stdout while `work` runs. */
+async function metricRecords<T>(
+  work: () => Promise<T>,
+): Promise<{ value: T; records: Array<Record<string, unknown>> }> {
+  const records: Array<Record<string, unknown>> = [];
+  // Swallowed while captured: the handler's log lines are not this test's subject.
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    for (const line of String(chunk).split('\n')) {
+      if (line.startsWith('{"_aws"')) records.push(JSON.parse(line) as Record<string, unknown>);
+    }
+    return true;
+  });
+  try {
+    return { value: await work(), records };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
 function causeOf(result: LocalExecutionResult): Record<string, unknown> {
   const cause = JSON.parse((result as { cause: string }).cause) as { errorMessage: string };
   return JSON.parse(cause.errorMessage) as Record<string, unknown>;
@@ -136,6 +158,16 @@ describe('detached jobs through the "run one command" state machine', () => {
     });
     expect(output.jobId).toMatch(/^job-[0-9a-f]{32}$/);
     expect(s3Object(output.outputS3Uri ?? '')).toEqual(expected);
+    // Bytes that are not UTF-8 text are stored as binary (a small output is judged whole).
+    const s3 = new S3Client({});
+    const head = await s3.send(
+      new HeadObjectCommand({
+        Bucket: BUCKET,
+        Key: (output.outputS3Uri ?? '').replace(`s3://${BUCKET}/`, ''),
+      }),
+    );
+    s3.destroy();
+    expect(head.ContentType).toBe(BINARY_CONTENT_TYPE);
     // The job directory is removed at the end.
     expect(existsSync(path.join(jobsDirectory, output.jobId ?? ''))).toBe(false);
     // The job outlived the function's timeout and every single invocation (each given 4 s).
@@ -163,13 +195,26 @@ describe('detached jobs through the "run one command" state machine', () => {
   });
 
   it('fails with NonZeroExit carrying the output tail, like an attached run', async () => {
-    const result = await run(
-      { command: 'echo about to fail; exit 4', detach: true, jobsDirectory },
-      'detached-nonzero',
+    const { value: result, records } = await metricRecords(() =>
+      run({ command: 'echo about to fail; exit 4', detach: true, jobsDirectory }, 'detached-nonzero'),
     );
 
     expect(result).toMatchObject({ status: 'FAILED', error: ExecErrorName.NonZeroExit });
     expect(causeOf(result)).toMatchObject({ exitCode: 4, outputTail: 'about to fail\n', outputBytes: 14 });
+    // The attached run's metrics, once for the job (not per poll), by cluster and service only.
+    expect(records).toEqual([
+      expect.objectContaining({
+        Cluster: 'local',
+        EcsService: DEFAULT_WORLD_IDS.service,
+        Runs: 1,
+        Failures: 1,
+        NonZeroExitCodes: 1,
+        OutputBytes: 14,
+        DurationMs: expect.any(Number),
+      }),
+      expect.objectContaining({ Cluster: 'local', ErrorName: ExecErrorName.NonZeroExit, Failures: 1 }),
+    ]);
+    expect(records[0]).not.toHaveProperty('TaskArn');
   });
 
   it('stops the job’s process group when its time is up and fails with CommandTimedOut', async () => {
@@ -227,6 +272,48 @@ describe('detached jobs through the "run one command" state machine', () => {
     expect(readFileSync(marker, 'utf8')).toBe('started\n');
   });
 
+  it('a retried start with the same key finds the first job when the service now resolves to another task', async () => {
+    const cluster = fake.world.clusters.find((c) => c.name === DEFAULT_WORLD_IDS.cluster);
+    const first = cluster?.tasks.find((t) => t.id === DEFAULT_WORLD_IDS.taskId);
+    if (cluster === undefined || first === undefined) throw new Error('no default task');
+    // The service's healthy task is picked first; the second task takes that place before the retry.
+    const second = addTask(fake.world, DEFAULT_WORLD_IDS.cluster, { service: DEFAULT_WORLD_IDS.service });
+    const marker = path.join(jobsDirectory, 'starts');
+    const event = {
+      command: `echo started >> ${marker}; sleep 1`,
+      service: DEFAULT_WORLD_IDS.service,
+      detach: true,
+      jobsDirectory,
+      idempotencyKey: 'once-per-service',
+    };
+    try {
+      const started = (await invokeLambda('', { detachedJob: { step: 'start', event } })) as {
+        job: JobState;
+      };
+      expect(started.job.target.taskArn).toMatch(new RegExp(`${first.id}$`));
+      first.healthStatus = 'UNKNOWN';
+      second.healthStatus = 'HEALTHY';
+      const retried = (await invokeLambda('', { detachedJob: { step: 'start', event } })) as {
+        job: JobState;
+      };
+
+      expect(retried.job).toEqual(started.job);
+      const result = await run({ continueJob: retried.job }, 'detached-idempotent-service');
+      expect(result).toMatchObject({
+        status: 'SUCCEEDED',
+        output: { exitCode: 0, jobId: started.job.jobId },
+      });
+      expect(readFileSync(marker, 'utf8')).toBe('started\n');
+      // A start after the job ended (its directory gone) still answers with that job, starting nothing.
+      const late = (await invokeLambda('', { detachedJob: { step: 'start', event } })) as { job: JobState };
+      expect(late.job.jobId).toBe(started.job.jobId);
+      expect(readFileSync(marker, 'utf8')).toBe('started\n');
+    } finally {
+      first.healthStatus = 'HEALTHY';
+      cluster.tasks = cluster.tasks.filter((t) => t !== second);
+    }
+  });
+
   it('needs an output bucket, and the state machine (a direct invocation with detach is refused)', async () => {
     const event = { command: 'true', cluster: 'local', service: 'web', detach: true };
     // Outside invokeLambda the function's environment (OUTPUT_BUCKET) is not applied.
@@ -245,16 +332,26 @@ describe('detached jobs through the "run one command" state machine', () => {
       detachedJob: { step: 'start', event: { command: 'printf twice', jobsDirectory } },
     })) as { job: JobState };
     let job = start.job;
-    let answer: { done: boolean; job?: JobState; result?: ExecResult };
-    do {
-      answer = (await invokeLambda('', { detachedJob: { step: 'poll', job } })) as typeof answer;
-      if (answer.job) job = answer.job;
-    } while (!answer.done);
+    let answer: { done: boolean; job?: JobState; result?: ExecResult } = { done: false };
+    const polls = await metricRecords(async () => {
+      do {
+        answer = (await invokeLambda('', { detachedJob: { step: 'poll', job } })) as typeof answer;
+        if (answer.job) job = answer.job;
+      } while (!answer.done);
+    });
     expect(readdirSync(jobsDirectory)).toEqual([]);
+    expect(polls.records).toEqual([
+      expect.objectContaining({ Runs: 1, Failures: 0, NonZeroExitCodes: 0, OutputBytes: 5 }),
+    ]);
 
-    const retried = (await invokeLambda('', { detachedJob: { step: 'poll', job } })) as typeof answer;
+    const replay = await metricRecords(
+      async () => (await invokeLambda('', { detachedJob: { step: 'poll', job } })) as typeof answer,
+    );
+    const retried = replay.value;
     expect(retried).toEqual({ done: true, result: { ...answer.result, durationMs: expect.any(Number) } });
     expect(retried.result?.output).toBe('twice');
+    // The job's end was counted by the poll that saw it; the replay adds nothing.
+    expect(replay.records).toEqual([]);
   });
 
   it(`continues in a child execution after ${POLLS_PER_EXECUTION} polls, whose result becomes the execution's`, async () => {
