@@ -174,7 +174,7 @@ export function buildPollScript(options: PollScriptOptions): string {
     `read_chunk() { tail -c +$((off + 1)) "$d/${JobFile.Output}" | head -c "$count"; }`,
     'case $enc in',
     `  ${ChunkEncoding.ZstdBase64}) read_chunk | zstd -q -3 -c | base64 ;;`,
-    `  ${ChunkEncoding.GzipBase64}) read_chunk | gzip -1 -c | base64 ;;`,
+    `  ${ChunkEncoding.GzipBase64}) read_chunk | gzip -6 -c | base64 ;;`,
     `  ${ChunkEncoding.Base64}) read_chunk | base64 ;;`,
     `  ${ChunkEncoding.Hex}) read_chunk | od -An -v -tx1 ;;`,
     'esac',
