@@ -4,6 +4,7 @@
  * at a time so that a large service does not trip IAM's throttling.
  */
 
+import pLimit from 'p-limit';
 import { partitionOf } from './checks/common';
 import type { DoctorClients } from './clients';
 import {
@@ -66,23 +67,6 @@ function memo<T>(): (key: string, load: () => Promise<T>) => Promise<T> {
   };
 }
 
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 export async function gatherFacts(
   clients: DoctorClients,
   target: DoctorTarget,
@@ -125,8 +109,9 @@ export async function gatherFacts(
   ]);
   const keyArn = execKeyArn({ ...(kmsKey !== undefined ? { kmsKey } : {}) }, clusterFacts);
   const perTask = new TaskExaminer(clients, target, options, clusterFacts, keyArn, caller);
+  const examineLimit = pLimit(TASK_CONCURRENCY);
   const examined = tasks.ok
-    ? await mapLimit(tasks.value, TASK_CONCURRENCY, (task) => perTask.examine(task))
+    ? await Promise.all(tasks.value.map((task) => examineLimit(() => perTask.examine(task))))
     : [];
   return {
     region: options.region,

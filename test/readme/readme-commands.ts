@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import pLimit from 'p-limit';
 import { type ChildResult, REPO_ROOT, spawnProcess } from '../local/support';
 
 export const README = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
@@ -39,19 +40,11 @@ export function expectedExit(command: string): number {
  * `work` over `items`, at most `concurrency` at a time, results in the items' order. For commands
  * that mostly wait (sessions, polls, sleeps): side by side they cost about the longest one's time.
  */
-export async function mapConcurrently<T, R>(
+export function mapConcurrently<T, R>(
   items: readonly T[],
   concurrency: number,
   work: (item: T) => Promise<R>,
 ): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
-  return results;
+  const limit = pLimit(concurrency);
+  return Promise.all(items.map((item) => limit(() => work(item))));
 }
