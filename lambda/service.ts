@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { AwsClients } from './aws/clients';
-import { executeCommand } from './aws/execute';
-import { kmsDataKeyProvider } from './aws/kms';
 import { S3OverflowSink } from './aws/s3-sink';
-import { ssmResumeSession, ssmTerminateSession } from './aws/ssm';
-import { type ResolvedTarget, resolveTarget, ssmTargetId } from './aws/target';
+import { type ResolvedTarget, resolveTarget } from './aws/target';
+import { startTargetSession, targetSessionPlumbing } from './aws/target-session';
 import type { ExecResult } from './contract';
 import { LAMBDA_SAFETY_MARGIN_MS } from './detach/detach-contract';
 import { CommandTimedOut, ExecError, ExecuteCommandDenied, NonZeroExit, SessionFailed } from './errors';
@@ -89,22 +87,13 @@ export async function runExec(
   });
   const executeCommandStartedMs = Date.now();
   observation.executeCommandRetries = 0;
-  const endpoint = await executeCommand(
-    clients.ecs,
-    {
-      cluster: target.clusterArn,
-      task: target.taskArn,
-      container: target.container,
-      command: prepared.command,
+  const endpoint = await startTargetSession(clients, target, prepared.command, {
+    retryUntilMs: deadline - MIN_COMMAND_TIME_MS,
+    onRetry: (attempt, reason, delayMs) => {
+      observation.executeCommandRetries = attempt;
+      logger.warn('ExecuteCommand not ready, retrying', { attempt, reason, delayMs: Math.round(delayMs) });
     },
-    {
-      retryUntilMs: deadline - MIN_COMMAND_TIME_MS,
-      onRetry: (attempt, reason, delayMs) => {
-        observation.executeCommandRetries = attempt;
-        logger.warn('ExecuteCommand not ready, retrying', { attempt, reason, delayMs: Math.round(delayMs) });
-      },
-    },
-  );
+  });
   logger.info('session started', {
     sessionId: endpoint.sessionId,
     taskArn: target.taskArn,
@@ -145,9 +134,7 @@ export async function runExec(
       ...(target.kmsKeyKnown && target.kmsKeyId === undefined
         ? { noHandshakeAfterMs: NO_HANDSHAKE_AFTER_MS }
         : {}),
-      dataKeyProvider: kmsDataKeyProvider(clients.kms, ssmTargetId(target)),
-      resume: ssmResumeSession(clients.ssm),
-      terminate: ssmTerminateSession(clients.ssm),
+      ...targetSessionPlumbing(clients, target),
       logger,
     });
   } catch (err) {

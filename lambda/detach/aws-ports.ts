@@ -7,10 +7,8 @@ import { PassThrough } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../aws/clients';
 import { outputContentType } from '../aws/content-type';
-import { executeCommand } from '../aws/execute';
-import { kmsDataKeyProvider } from '../aws/kms';
-import { ssmResumeSession, ssmTerminateSession } from '../aws/ssm';
-import { type ResolvedTarget, resolveTarget, ssmTargetId } from '../aws/target';
+import { type ResolvedTarget, resolveTarget } from '../aws/target';
+import { startTargetSession, targetSessionPlumbing } from '../aws/target-session';
 import type { ExecRequest } from '../event';
 import { MIN_COMMAND_TIME_MS, mapSessionError, TERMINAL_SIZE } from '../service';
 import { CallbackSink } from '../ssm/output';
@@ -120,16 +118,9 @@ async function runScript(
     const result = await run(
       script,
       async (prepared) => {
-        const endpoint = await executeCommand(
-          clients.ecs,
-          {
-            cluster: target.clusterArn,
-            task: target.taskArn,
-            container: target.container,
-            command: prepared.command,
-          },
-          { retryUntilMs: Date.now() + timeoutMs - MIN_COMMAND_TIME_MS },
-        );
+        const endpoint = await startTargetSession(clients, target, prepared.command, {
+          retryUntilMs: Date.now() + timeoutMs - MIN_COMMAND_TIME_MS,
+        });
         sessionId = endpoint.sessionId;
         return endpoint;
       },
@@ -145,9 +136,7 @@ async function runScript(
         sink: new CallbackSink((chunk) => parts.push(chunk)),
         normalizeNewlines: true,
         stripAnsi: false,
-        dataKeyProvider: kmsDataKeyProvider(clients.kms, ssmTargetId(target)),
-        resume: ssmResumeSession(clients.ssm),
-        terminate: ssmTerminateSession(clients.ssm),
+        ...targetSessionPlumbing(clients, target),
         logger,
       },
     );
