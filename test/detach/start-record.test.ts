@@ -3,7 +3,6 @@
  * (a conditional write, as S3 honours `If-None-Match: *`), the others read it; it answers for the
  * idempotency TTL. Against the fake S3 endpoint.
  */
-import { S3Client } from '@aws-sdk/client-s3';
 import {
   isLive,
   START_RECORDS_FOLDER,
@@ -12,7 +11,7 @@ import {
   startRecordKey,
 } from '../../lambda/detach/start-record';
 import { IDEMPOTENCY_TTL_SECONDS } from '../../lambda/idempotency';
-import { type FakeAws, startFakeAws } from '../../local/fake-aws';
+import { useFakeAwsS3 } from '../support/fake-aws-s3';
 
 const BUCKET = 'detached-output';
 const target = (task: string) => ({
@@ -23,21 +22,7 @@ const target = (task: string) => ({
   service: 'web',
 });
 
-let fake: FakeAws;
-let restoreEnv: () => void;
-let s3: S3Client;
-
-beforeAll(async () => {
-  fake = await startFakeAws({});
-  restoreEnv = fake.applyEnv();
-  s3 = new S3Client({ maxAttempts: 1 });
-});
-
-afterAll(async () => {
-  s3.destroy();
-  await fake.close();
-  restoreEnv();
-});
+const world = useFakeAwsS3();
 
 describe('detached start records', () => {
   it('keys the record by a hash of the idempotency key, under the output prefix', () => {
@@ -49,7 +34,7 @@ describe('detached start records', () => {
 
   it('lets one of two racing claims win; the loser reads the winner’s task', async () => {
     const key = startRecordKey('', 'race');
-    const store = s3StartRecordStore(async () => s3, BUCKET, key);
+    const store = s3StartRecordStore(async () => world.s3, BUCKET, key);
     const first: StartRecord = { jobId: 'job-a', target: target('a'), claimedAtMs: Date.now() };
     const second: StartRecord = { jobId: 'job-a', target: target('b'), claimedAtMs: Date.now() };
     const claims = await Promise.all([store.claim(first), store.claim(second)]);

@@ -3,40 +3,26 @@
  * A small output (one PutObject) is judged whole; a multipart upload names its type at creation,
  * so the bytes kept before the threshold decide it. Against the fake S3 endpoint.
  */
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { BINARY_CONTENT_TYPE, outputContentType, TEXT_CONTENT_TYPE } from '../../lambda/aws/content-type';
 import { S3OverflowSink } from '../../lambda/aws/s3-sink';
-import { type FakeAws, startFakeAws } from '../../local/fake-aws';
+import { useFakeAwsS3 } from '../support/fake-aws-s3';
 
 const BUCKET = 'exec-output';
 const THRESHOLD_BYTES = 16;
 
-let fake: FakeAws;
-let restoreEnv: () => void;
-let s3: S3Client;
-
-beforeAll(async () => {
-  fake = await startFakeAws({});
-  restoreEnv = fake.applyEnv();
-  s3 = new S3Client({ maxAttempts: 1 });
-});
-
-afterAll(async () => {
-  s3.destroy();
-  await fake.close();
-  restoreEnv();
-});
+const world = useFakeAwsS3();
 
 async function storedType(
   key: string,
   chunks: readonly Buffer[],
   force: boolean,
 ): Promise<string | undefined> {
-  const sink = new S3OverflowSink(async () => s3, { bucket: BUCKET, key }, THRESHOLD_BYTES);
+  const sink = new S3OverflowSink(async () => world.s3, { bucket: BUCKET, key }, THRESHOLD_BYTES);
   for (const chunk of chunks) sink.write(chunk);
   sink.end();
   await sink.complete(force);
-  return (await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).ContentType;
+  return (await world.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))).ContentType;
 }
 
 describe('outputContentType', () => {
